@@ -1,0 +1,111 @@
+"""Configuration of every Embedding Studio process.
+
+Settings come from environment variables and an optional `.env` file; `.env.example`
+lists each one with its default and meaning. Importing this module reads the
+environment and opens nothing. An invalid value stops the process at start with a
+message naming the variable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _parse_name_list(value: object) -> object:
+    """Accept a JSON list ('["A", "B"]') or a comma-separated string ('A,B')."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        return json.loads(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True
+    )
+
+    # --- servers -------------------------------------------------------------------
+    POSTGRES_URL: str = "postgresql+psycopg://postgres@127.0.0.1:5432/embedding_studio"
+    DOCUMENT_STORE_URL: str | None = None
+    DOCUMENT_STORE_DB_NAME: str = "embedding_studio"
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    MLFLOW_TRACKING_URI: str = "http://127.0.0.1:5001"
+
+    # --- API -----------------------------------------------------------------------
+    API_HOST: str = "127.0.0.1"
+    API_PORT: int = Field(5000, gt=0, lt=65536)
+    INTERNAL_API_ENABLED: bool = True
+    ADMIN_API_KEY: str | None = None
+
+    # --- plugins -------------------------------------------------------------------
+    ES_PLUGINS_PATH: str = str(REPO_ROOT / "plugins")
+    INFERENCE_USED_PLUGINS: Annotated[list[str], NoDecode] = ["DefaultTextFineTuningMethod"]
+    DEFAULT_PLUGIN_NAME: str | None = None
+
+    # --- inference -----------------------------------------------------------------
+    INFERENCE_BACKEND: Literal["local", "triton"] = "local"
+    INFERENCE_HOST: str = "127.0.0.1"
+    INFERENCE_GRPC_PORT: int = Field(8001, gt=0, lt=65536)
+    INFERENCE_HTTP_PORT: int = Field(8000, gt=0, lt=65536)
+    INFERENCE_MODEL_REPO: str = str(REPO_ROOT / "triton" / "model_repository")
+    INFERENCE_TIMEOUT_S: float = Field(10.0, gt=0)
+    MODEL_CACHE_DIR: str = str(Path.home() / ".cache" / "embedding_studio" / "models")
+    INFERENCE_BATCH_SIZE: int = Field(32, gt=0)
+
+    # --- workers -------------------------------------------------------------------
+    WORKER_MAX_RETRIES: int = Field(3, ge=0)
+    WORKER_MIN_BACKOFF_MS: int = Field(1_000, ge=0)
+    WORKER_MAX_BACKOFF_MS: int = Field(60_000, ge=0)
+    WORKER_TIME_LIMIT_MS: int = Field(4 * 3600 * 1000, gt=0)
+    WORKER_THREADS: int = Field(2, gt=0)
+    UPSERTION_BATCH_SIZE: int = Field(64, gt=0)
+    UPSERTION_MAX_ITEMS: int = Field(100_000, gt=0)
+
+    # --- vector search -------------------------------------------------------------
+    VECTORDB_HNSW_M: int = Field(16, gt=1)
+    VECTORDB_HNSW_EF_CONSTRUCTION: int = Field(64, gt=1)
+    VECTORDB_HNSW_EF_SEARCH: int = Field(100, gt=0)
+    SEARCH_MAX_LIMIT: int = Field(1000, gt=0)
+
+    # --- improvement ---------------------------------------------------------------
+    ADJUSTMENT_RATE: float = Field(0.1, gt=0)
+    NUM_ITERATIONS: int = Field(10, gt=0)
+    SOFTMIN_TEMPERATURE: float = Field(1.0, gt=0)
+    IMPROVEMENT_SECONDS_INTERVAL: float = Field(3600, gt=0)
+
+    # --- clickstream ---------------------------------------------------------------
+    CLICKSTREAM_MAX_EVENTS_PER_REQUEST: int = Field(1000, gt=0)
+    CLICKSTREAM_TIME_WINDOW_S: int = Field(7 * 24 * 3600, gt=0)
+
+    # --- embedded mode -------------------------------------------------------------
+    EMBEDDED_DATA_DIR: str = str(Path.home() / ".embedding_studio")
+    EMBEDDED_POSTGRES_PORT: int = Field(5433, gt=0, lt=65536)
+    EMBEDDED_REDIS_PORT: int = Field(6390, gt=0, lt=65536)
+    EMBEDDED_MLFLOW_PORT: int = Field(5001, gt=0, lt=65536)
+
+    LOG_LEVEL: str = "INFO"
+
+    @field_validator("INFERENCE_USED_PLUGINS", mode="before")
+    @classmethod
+    def _split_plugin_names(cls, value: object) -> object:
+        return _parse_name_list(value)
+
+    @property
+    def uses_mongo(self) -> bool:
+        return self.DOCUMENT_STORE_URL is not None and self.DOCUMENT_STORE_URL.startswith(
+            "mongodb"
+        )
+
+
+settings = Settings()

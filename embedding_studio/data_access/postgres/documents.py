@@ -1,0 +1,269 @@
+"""The document store on PostgreSQL: one JSONB table per collection.
+
+Equality filters compile to JSONB containment (`doc @> :filter`, a bound parameter served
+by a GIN index); unique fields get unique expression indexes, so the database enforces
+idempotency keys. Updates lock the row (`SELECT ... FOR UPDATE`) and rewrite the document,
+which keeps compare-and-set and claims atomic.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql.elements import ColumnElement
+
+from embedding_studio.core.errors import DuplicateKey, StorageUnavailable
+from embedding_studio.data_access.documents import CollectionSpec, Document, SortSpec
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _checked_field(path: str) -> list[str]:
+    if not _FIELD.match(path):
+        raise ValueError(f"invalid document field name {path!r}")
+    return path.split(".")
+
+
+def _nested(path: list[str], value: Any) -> dict[str, Any]:
+    result: Any = value
+    for part in reversed(path):
+        result = {part: result}
+    return result
+
+
+def _set_path(document: Document, path: list[str], value: Any) -> None:
+    target = document
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+class PostgresDocumentCollection:
+    def __init__(self, engine: Engine, table: Table) -> None:
+        self._engine = engine
+        self._table = table
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageUnavailable(f"PostgreSQL document store failed: {exc}") from exc
+
+    def _where(self, where: Mapping[str, Any] | None) -> list[ColumnElement[bool]]:
+        doc = self._table.c.doc
+        clauses: list[ColumnElement[bool]] = []
+        for path, expected in (where or {}).items():
+            parts = _checked_field(path)
+            if isinstance(expected, list | tuple | set):
+                options = [doc.contains(_nested(parts, v)) for v in expected]
+                clauses.append(or_(*options) if options else doc.is_(None))
+            elif expected is None:
+                clauses.append(doc[tuple(parts)].astext.is_(None))
+            else:
+                clauses.append(doc.contains(_nested(parts, expected)))
+        return clauses
+
+    def _order(self, sort: SortSpec) -> list[Any]:
+        order = []
+        for path, direction in sort:
+            expr = self._table.c.doc[tuple(_checked_field(path))]
+            order.append(expr.asc() if direction == 1 else expr.desc())
+        order.append(self._table.c.id.asc())
+        return order
+
+    def insert(self, document: Document) -> None:
+        try:
+            with self._begin() as conn:
+                conn.execute(insert(self._table).values(id=document["_id"], doc=document))
+        except IntegrityError as exc:
+            raise DuplicateKey(f"{self._table.name}: {document['_id']} or a unique key is taken") from exc
+
+    def insert_many_new(self, documents: Sequence[Document]) -> int:
+        if not documents:
+            return 0
+        rows = [{"id": d["_id"], "doc": d} for d in documents]
+        stmt = insert(self._table).values(rows).on_conflict_do_nothing()
+        with self._begin() as conn:
+            return conn.execute(stmt).rowcount
+
+    def get(self, document_id: str) -> Document | None:
+        with self._begin() as conn:
+            row = conn.execute(
+                select(self._table.c.doc).where(self._table.c.id == document_id)
+            ).first()
+        return row[0] if row else None
+
+    def find_one(self, where: Mapping[str, Any]) -> Document | None:
+        found = self.find(where, limit=1)
+        return found[0] if found else None
+
+    def find(
+        self,
+        where: Mapping[str, Any] | None = None,
+        sort: SortSpec = (),
+        skip: int = 0,
+        limit: int | None = None,
+    ) -> list[Document]:
+        stmt = select(self._table.c.doc).where(*self._where(where)).order_by(*self._order(sort))
+        if skip:
+            stmt = stmt.offset(skip)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._begin() as conn:
+            return [row[0] for row in conn.execute(stmt)]
+
+    def count(self, where: Mapping[str, Any] | None = None) -> int:
+        stmt = select(func.count()).select_from(self._table).where(*self._where(where))
+        with self._begin() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def _rewrite(self, conn: Connection, document: Document, changes: Mapping[str, Any]) -> Document:
+        updated = copy.deepcopy(document)
+        for path, value in changes.items():
+            _set_path(updated, _checked_field(path), value)
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    update(self._table).where(self._table.c.id == document["_id"]).values(doc=updated)
+                )
+        except IntegrityError as exc:
+            raise DuplicateKey(f"{self._table.name}: a unique key in {list(changes)} is taken") from exc
+        return updated
+
+    def update(
+        self, document_id: str, changes: Mapping[str, Any], where: Mapping[str, Any] | None = None
+    ) -> Document | None:
+        stmt = (
+            select(self._table.c.doc)
+            .where(self._table.c.id == document_id, *self._where(where))
+            .with_for_update()
+        )
+        with self._begin() as conn:
+            row = conn.execute(stmt).first()
+            return self._rewrite(conn, row[0], changes) if row else None
+
+    def claim(
+        self, where: Mapping[str, Any], changes: Mapping[str, Any], sort: SortSpec = ()
+    ) -> Document | None:
+        stmt = (
+            select(self._table.c.doc)
+            .where(*self._where(where))
+            .order_by(*self._order(sort))
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        with self._begin() as conn:
+            row = conn.execute(stmt).first()
+            return self._rewrite(conn, row[0], changes) if row else None
+
+    def update_many(self, where: Mapping[str, Any], changes: Mapping[str, Any]) -> int:
+        stmt = select(self._table.c.doc).where(*self._where(where)).with_for_update()
+        with self._begin() as conn:
+            rows = conn.execute(stmt).all()
+            for row in rows:
+                self._rewrite(conn, row[0], changes)
+            return len(rows)
+
+    def delete(self, document_id: str) -> bool:
+        with self._begin() as conn:
+            return conn.execute(delete(self._table).where(self._table.c.id == document_id)).rowcount > 0
+
+    def delete_many(self, where: Mapping[str, Any]) -> int:
+        with self._begin() as conn:
+            return conn.execute(delete(self._table).where(*self._where(where))).rowcount
+
+
+class PostgresDocumentStore:
+    """Collections live in tables named `doc_<collection>` in the given database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._metadata = MetaData()
+        self._collections: dict[str, PostgresDocumentCollection] = {}
+        self._counters = Table(
+            "doc_counters",
+            self._metadata,
+            Column("name", String, primary_key=True),
+            Column("value", BigInteger, nullable=False),
+        )
+        self._counters_ready = False
+
+    def collection(self, spec: CollectionSpec) -> PostgresDocumentCollection:
+        if spec.name not in self._collections:
+            self._collections[spec.name] = PostgresDocumentCollection(
+                self._engine, self._create_table(spec)
+            )
+        return self._collections[spec.name]
+
+    def _create_table(self, spec: CollectionSpec) -> Table:
+        if not _NAME.match(spec.name):
+            raise ValueError(f"invalid collection name {spec.name!r}")
+        table = Table(
+            f"doc_{spec.name}",
+            self._metadata,
+            Column("id", String, primary_key=True),
+            Column("doc", JSONB, nullable=False),
+        )
+        Index(f"ix_doc_{spec.name}_gin", table.c.doc, postgresql_using="gin", postgresql_ops={"doc": "jsonb_path_ops"})
+        for field in spec.unique:
+            Index(f"ux_doc_{spec.name}_{field.replace('.', '_')}", table.c.doc[tuple(_checked_field(field))].astext, unique=True)
+        for field in spec.indexed:
+            Index(f"ix_doc_{spec.name}_{field.replace('.', '_')}", table.c.doc[tuple(_checked_field(field))])
+        try:
+            with self._engine.begin() as conn:
+                # Concurrent processes create the same tables at start; serialize them.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7219001)"))
+                table.create(conn, checkfirst=True)
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
+        except OperationalError as exc:
+            raise StorageUnavailable(f"PostgreSQL document store failed: {exc}") from exc
+        return table
+
+    def next_value(self, counter: str) -> int:
+        if not self._counters_ready:
+            with self._engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(7219001)"))
+                self._counters.create(conn, checkfirst=True)
+            self._counters_ready = True
+        stmt = insert(self._counters).values(name=counter, value=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[self._counters.c.name], set_={"value": self._counters.c.value + 1}
+        ).returning(self._counters.c.value)
+        with self._engine.begin() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def ping(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            raise StorageUnavailable(f"PostgreSQL is unreachable: {exc}") from exc
+
+    def close(self) -> None:
+        self._engine.dispose()

@@ -1,0 +1,73 @@
+"""Servers for the whole test session: each starts once, from pip packages, unless the
+caller provides one through an environment variable (ES_TEST_POSTGRES_URL,
+ES_TEST_REDIS_URL, ES_TEST_MLFLOW_URI, MONGO_URL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from embedding_studio.embedded import services  # noqa: E402
+
+SCIFACT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
+
+
+def _unavailable(reason: str) -> None:
+    """A server that cannot start fails the run in CI and skips locally."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if url := os.environ.get("ES_TEST_POSTGRES_URL"):
+        yield url
+        return
+    try:
+        service = services.start_postgres(tmp_path_factory.mktemp("pg"))
+    except services.ServiceStartError as exc:
+        _unavailable(str(exc))
+    yield service.url
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if url := os.environ.get("ES_TEST_REDIS_URL"):
+        yield url
+        return
+    try:
+        service = services.start_redis(tmp_path_factory.mktemp("redis"), services.free_port())
+    except services.ServiceStartError as exc:
+        _unavailable(str(exc))
+    yield service.url
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if uri := os.environ.get("ES_TEST_MLFLOW_URI"):
+        yield uri
+        return
+    data_dir = tmp_path_factory.mktemp("mlflow")
+    try:
+        service = services.start_mlflow(data_dir, services.free_port(), data_dir / "server.log")
+    except services.ServiceStartError as exc:
+        _unavailable(str(exc))
+    yield service.url
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def scifact_dir() -> Path:
+    if not (SCIFACT_DIR / "corpus.jsonl").exists():
+        _unavailable(f"SciFact data not found at {SCIFACT_DIR}")
+    return SCIFACT_DIR
