@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     WORKER_MAX_BACKOFF_MS: int = Field(60_000, ge=0)
     WORKER_TIME_LIMIT_MS: int = Field(4 * 3600 * 1000, gt=0)
     WORKER_THREADS: int = Field(2, gt=0)
+    WORKER_HEARTBEAT_TIMEOUT_MS: int = Field(60_000, gt=0)
+    WORKER_MAINTENANCE_CHANCE: int = Field(1_000, ge=0, le=1_000_000)
     UPSERTION_BATCH_SIZE: int = Field(64, gt=0)
     UPSERTION_MAX_ITEMS: int = Field(100_000, gt=0)
 

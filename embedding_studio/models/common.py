@@ -12,7 +12,8 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _fixed_iso(value: datetime) -> str:
+def to_iso(value: datetime) -> str:
+    """The stored form of a timestamp: UTC, microseconds always present."""
     # A fixed width keeps stored timestamps sortable as strings in both document stores.
     return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -20,5 +21,5 @@ def _fixed_iso(value: datetime) -> str:
 UtcDatetime = Annotated[
     datetime,
     AfterValidator(_as_utc),
-    PlainSerializer(_fixed_iso, return_type=str, when_used="json"),
+    PlainSerializer(to_iso, return_type=str, when_used="json"),
 ]

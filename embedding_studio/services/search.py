@@ -1,0 +1,71 @@
+"""Similarity and payload search over the blue collection."""
+
+from __future__ import annotations
+
+import logging
+
+from embedding_studio.api.schemas.search import (
+    PayloadSearchRequest,
+    SearchResultItemResponse,
+    SimilaritySearchRequest,
+    SimilaritySearchResponse,
+)
+from embedding_studio.context.app_context import AppContext
+from embedding_studio.models.embeddings.objects import SearchResults
+from embedding_studio.models.payload.models import PayloadFilter
+
+logger = logging.getLogger(__name__)
+
+
+def _response(results: SearchResults, model_id: str, session_id: str | None = None) -> SimilaritySearchResponse:
+    return SimilaritySearchResponse(
+        search_results=[
+            SearchResultItemResponse(
+                object_id=item.object_id, distance=item.distance, payload=item.payload, meta=item.storage_meta
+            )
+            for item in results.found_objects
+        ],
+        next_page_offset=results.next_offset,
+        session_id=session_id,
+        embedding_model_id=model_id,
+    )
+
+
+def embed_query(ctx: AppContext, query: str | dict, plugin_name: str, model_id: str) -> list[float]:
+    plugin = ctx.plugin_manager.require(plugin_name)
+    client = plugin.get_inference_client_factory().get_client(model_id)
+    return client.forward_query(query).tolist()
+
+
+def similarity_search(ctx: AppContext, request: SimilaritySearchRequest) -> SimilaritySearchResponse:
+    collection = ctx.vectordb.get_blue_collection()
+    info = collection.info
+    if not request.has_query:
+        results = collection.find_by_payload_filter(
+            request.filter, limit=request.limit, offset=request.offset, sort_by=request.sort_by
+        )
+        return _response(results, info.embedding_model_id)
+    query_vector = embed_query(ctx, request.search_query, info.plugin_name, info.embedding_model_id)
+    results = collection.find_similarities(
+        query_vector,
+        limit=request.limit,
+        offset=request.offset,
+        max_distance=request.max_distance,
+        payload_filter=request.filter,
+        sort_by=request.sort_by,
+        similarity_first=request.similarity_first,
+        user_id=request.user_id,
+    )
+    return _response(results, info.embedding_model_id)
+
+
+def payload_search(ctx: AppContext, request: PayloadSearchRequest) -> SimilaritySearchResponse:
+    collection = ctx.vectordb.get_blue_collection()
+    results = collection.find_by_payload_filter(
+        request.filter, limit=request.limit, offset=request.offset, sort_by=request.sort_by
+    )
+    return _response(results, collection.info.embedding_model_id)
+
+
+def payload_count(ctx: AppContext, payload_filter: PayloadFilter) -> int:
+    return ctx.vectordb.get_blue_collection().count_by_payload_filter(payload_filter)
