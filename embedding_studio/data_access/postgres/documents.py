@@ -107,9 +107,9 @@ class PostgresDocumentCollection:
         if not documents:
             return 0
         rows = [{"id": d["_id"], "doc": d} for d in documents]
-        stmt = insert(self._table).values(rows).on_conflict_do_nothing()
+        stmt = insert(self._table).values(rows).on_conflict_do_nothing().returning(self._table.c.id)
         with self._begin() as conn:
-            return conn.execute(stmt).rowcount
+            return len(conn.execute(stmt).all())
 
     def get(self, document_id: str) -> Document | None:
         with self._begin() as conn:

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from embedding_studio.core.errors import DuplicateKey
+from embedding_studio.data_access.documents import CollectionSpec
+
+SPEC = CollectionSpec(name="things", unique=("key",), indexed=("status",))
+
+
+def test_insert_rejects_taken_id_and_taken_unique_key(store):
+    things = store.collection(SPEC)
+    things.insert({"_id": "a", "key": "k1", "status": "new"})
+    with pytest.raises(DuplicateKey):
+        things.insert({"_id": "a", "key": "k2"})
+    with pytest.raises(DuplicateKey):
+        things.insert({"_id": "b", "key": "k1"})
+    assert things.count() == 1
+
+
+def test_documents_without_a_unique_key_do_not_collide(store):
+    things = store.collection(SPEC)
+    things.insert({"_id": "a", "key": None})
+    things.insert({"_id": "b"})
+    assert things.count() == 2
+
+
+def test_insert_many_new_skips_existing_and_counts_new(store):
+    things = store.collection(SPEC)
+    things.insert({"_id": "a", "n": 1})
+    stored = things.insert_many_new([{"_id": "a", "n": 9}, {"_id": "b", "n": 2}, {"_id": "c", "n": 3}])
+    assert stored == 2
+    assert things.get("a")["n"] == 1
+
+
+def test_find_filters_sorts_and_pages(store):
+    things = store.collection(SPEC)
+    for i in range(10):
+        things.insert({"_id": f"d{i}", "status": "odd" if i % 2 else "even", "n": i, "meta": {"g": i % 3}})
+    odd = things.find({"status": "odd"}, sort=[("n", -1)])
+    assert [d["n"] for d in odd] == [9, 7, 5, 3, 1]
+    page = things.find({"status": ["odd", "even"]}, sort=[("n", 1)], skip=3, limit=3)
+    assert [d["n"] for d in page] == [3, 4, 5]
+    assert things.count({"meta.g": 0}) == 4
+    assert things.find_one({"n": 4})["_id"] == "d4"
+
+
+def test_update_is_compare_and_set(store):
+    things = store.collection(SPEC)
+    things.insert({"_id": "a", "status": "pending", "progress": {"done": 0}})
+    assert things.update("a", {"status": "done"}, where={"status": "processing"}) is None
+    updated = things.update("a", {"status": "processing", "progress.done": 5}, where={"status": "pending"})
+    assert updated["status"] == "processing"
+    assert updated["progress"] == {"done": 5}
+    assert things.update("missing", {"status": "x"}) is None
+
+
+def test_update_to_a_taken_unique_key_is_refused(store):
+    things = store.collection(SPEC)
+    things.insert({"_id": "a", "key": "k1"})
+    things.insert({"_id": "b", "key": "k2"})
+    with pytest.raises(DuplicateKey):
+        things.update("b", {"key": "k1"})
+
+
+def test_concurrent_claims_never_return_the_same_document(store):
+    things = store.collection(SPEC)
+    for i in range(20):
+        things.insert({"_id": f"t{i:02d}", "status": "pending", "n": i})
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while (doc := things.claim({"status": "pending"}, {"status": "taken"}, sort=[("n", 1)])) is not None:
+            with lock:
+                claimed.append(doc["_id"])
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == [f"t{i:02d}" for i in range(20)]
+
+
+def test_counters_are_gap_free_under_concurrency(store):
+    values: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(10):
+            v = store.next_value("sessions")
+            with lock:
+                values.append(v)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(values) == list(range(1, 41))
+
+
+def test_delete_and_update_many(store):
+    things = store.collection(SPEC)
+    for i in range(5):
+        things.insert({"_id": f"d{i}", "status": "a" if i < 3 else "b"})
+    assert things.update_many({"status": "a"}, {"status": "c"}) == 3
+    assert things.count({"status": "c"}) == 3
+    assert things.delete("d0") is True
+    assert things.delete("d0") is False
+    assert things.delete_many({"status": "c"}) == 2
+    assert things.count() == 2
