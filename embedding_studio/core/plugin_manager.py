@@ -123,15 +123,18 @@ class PluginManager:
         return module
 
     def _register_from(self, module: ModuleType, path: Path) -> None:
-        for _, obj in inspect.getmembers(module, inspect.isclass):
-            if (
-                issubclass(obj, FineTuningMethod)
-                and obj.__module__ == module.__name__
-                and obj not in (FineTuningMethod, CategoriesFineTuningMethod)
-            ):
-                if inspect.isabstract(obj) and getattr(obj, "meta", None) is None:
-                    continue  # an intermediate base class, not a plugin
-                self.register(obj, str(path))
+        classes = [
+            obj
+            for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, FineTuningMethod)
+            and obj.__module__ == module.__name__
+            and obj not in (FineTuningMethod, CategoriesFineTuningMethod)
+        ]
+        for obj in classes:
+            is_base = any(other is not obj and issubclass(other, obj) for other in classes)
+            if is_base and not isinstance(getattr(obj, "meta", None), PluginMeta):
+                continue  # an intermediate base class of the file's plugins, not a plugin
+            self.register(obj, str(path))
 
     def _failed(self, name: str) -> bool:
         return any(f.name == name for f in self.failures)
