@@ -11,12 +11,22 @@ strings in UTC so they sort the same way in both stores. Every document has a st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 Document = dict[str, Any]
 SortSpec = Sequence[tuple[str, Literal[1, -1]]]
+
+
+@dataclass(frozen=True)
+class GreaterThan:
+    """A filter value meaning "strictly greater than": `{"session_number": GreaterThan(10)}`.
+
+    Compare like with like: numbers with numbers, ISO timestamps (strings) with strings.
+    A document without the field does not match."""
+
+    value: int | float | str
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,8 @@ class CollectionSpec:
 class DocumentCollection(Protocol):
     """Atomic operations on one collection. Filters are equality matches on top-level or
     dotted fields (`{"status": "pending", "meta.user_id": "u1"}`); a list value means
-    "any of" (`{"status": ["pending", "processing"]}`)."""
+    "any of" (`{"status": ["pending", "processing"]}`); a `GreaterThan` value is a strict
+    lower bound."""
 
     def insert(self, document: Document) -> None:
         """Store a new document; raise `DuplicateKey` if its `_id` or a unique field is taken."""
@@ -70,6 +81,11 @@ class DocumentCollection(Protocol):
         `changes` on it and return it updated; None when nothing matches. Two concurrent
         callers never get the same document."""
 
+    def increment(self, where: Mapping[str, Any], field: str, amount: int = 1) -> Document | None:
+        """Atomically add `amount` to the integer `field` (a missing field counts as 0) of
+        one document matching `where`, and return it updated; None when nothing matches.
+        Concurrent increments are never lost: N calls that match add exactly N * amount."""
+
     def update_many(self, where: Mapping[str, Any], changes: Mapping[str, Any]) -> int: ...
 
     def delete(self, document_id: str) -> bool: ...
@@ -96,7 +112,10 @@ def matches(document: Mapping[str, Any], where: Mapping[str, Any]) -> bool:
         value: Any = document
         for part in path.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
-        if isinstance(expected, list | tuple | set):
+        if isinstance(expected, GreaterThan):
+            if value is None or not value > expected.value:
+                return False
+        elif isinstance(expected, list | tuple | set):
             if value not in expected:
                 return False
         elif value != expected:

@@ -30,7 +30,9 @@ def test_documents_without_a_unique_key_do_not_collide(store):
 def test_insert_many_new_skips_existing_and_counts_new(store):
     things = store.collection(SPEC)
     things.insert({"_id": "a", "n": 1})
-    stored = things.insert_many_new([{"_id": "a", "n": 9}, {"_id": "b", "n": 2}, {"_id": "c", "n": 3}])
+    stored = things.insert_many_new(
+        [{"_id": "a", "n": 9}, {"_id": "b", "n": 2}, {"_id": "c", "n": 3}]
+    )
     assert stored == 2
     assert things.get("a")["n"] == 1
 
@@ -38,7 +40,9 @@ def test_insert_many_new_skips_existing_and_counts_new(store):
 def test_find_filters_sorts_and_pages(store):
     things = store.collection(SPEC)
     for i in range(10):
-        things.insert({"_id": f"d{i}", "status": "odd" if i % 2 else "even", "n": i, "meta": {"g": i % 3}})
+        things.insert(
+            {"_id": f"d{i}", "status": "odd" if i % 2 else "even", "n": i, "meta": {"g": i % 3}}
+        )
     odd = things.find({"status": "odd"}, sort=[("n", -1)])
     assert [d["n"] for d in odd] == [9, 7, 5, 3, 1]
     page = things.find({"status": ["odd", "even"]}, sort=[("n", 1)], skip=3, limit=3)
@@ -51,7 +55,9 @@ def test_update_is_compare_and_set(store):
     things = store.collection(SPEC)
     things.insert({"_id": "a", "status": "pending", "progress": {"done": 0}})
     assert things.update("a", {"status": "done"}, where={"status": "processing"}) is None
-    updated = things.update("a", {"status": "processing", "progress.done": 5}, where={"status": "pending"})
+    updated = things.update(
+        "a", {"status": "processing", "progress.done": 5}, where={"status": "pending"}
+    )
     assert updated["status"] == "processing"
     assert updated["progress"] == {"done": 5}
     assert things.update("missing", {"status": "x"}) is None
@@ -73,7 +79,9 @@ def test_concurrent_claims_never_return_the_same_document(store):
     lock = threading.Lock()
 
     def worker() -> None:
-        while (doc := things.claim({"status": "pending"}, {"status": "taken"}, sort=[("n", 1)])) is not None:
+        while (
+            doc := things.claim({"status": "pending"}, {"status": "taken"}, sort=[("n", 1)])
+        ) is not None:
             with lock:
                 claimed.append(doc["_id"])
 
@@ -113,3 +121,43 @@ def test_delete_and_update_many(store):
     assert things.delete("d0") is False
     assert things.delete_many({"status": "c"}) == 2
     assert things.count() == 2
+
+
+def test_greater_than_filters_numbers_and_iso_strings(store):
+    from embedding_studio.data_access.documents import GreaterThan
+
+    things = store.collection(SPEC)
+    for i in range(1, 13):
+        things.insert(
+            {"_id": f"d{i}", "n": i, "at": f"2024-01-{i:02d}T00:00:00.000000Z", "g": i % 2}
+        )
+    things.insert({"_id": "none", "g": 0})
+    after = things.find({"n": GreaterThan(9)}, sort=[("n", 1)])
+    assert [d["n"] for d in after] == [10, 11, 12]
+    assert things.count({"g": 0, "n": GreaterThan(2)}) == 5
+    assert things.count({"at": GreaterThan("2024-01-10T00:00:00.000000Z")}) == 2
+
+
+def test_increment_is_atomic_and_respects_the_filter(store):
+    things = store.collection(SPEC)
+    things.insert({"_id": "open", "status": "open"})
+    things.insert({"_id": "closed", "status": "closed", "counter": 100})
+    values: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(10):
+            doc = things.increment({"status": "open"}, "counter")
+            with lock:
+                values.append(doc["counter"])
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(values) == list(range(1, 41))
+    assert things.get("open")["counter"] == 40
+    assert things.get("closed")["counter"] == 100
+    assert things.increment({"status": "missing"}, "counter") is None
+    assert things.increment({"status": "closed"}, "counter", amount=5)["counter"] == 105

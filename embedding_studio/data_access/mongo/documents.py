@@ -11,13 +11,20 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from embedding_studio.core.errors import DuplicateKey, StorageUnavailable
-from embedding_studio.data_access.documents import CollectionSpec, Document, SortSpec
+from embedding_studio.data_access.documents import (
+    CollectionSpec,
+    Document,
+    GreaterThan,
+    SortSpec,
+)
 
 
 def _query(where: Mapping[str, Any] | None) -> dict[str, Any]:
     query: dict[str, Any] = {}
     for path, expected in (where or {}).items():
-        if isinstance(expected, list | tuple | set):
+        if isinstance(expected, GreaterThan):
+            query[path] = {"$gt": expected.value}
+        elif isinstance(expected, list | tuple | set):
             query[path] = {"$in": list(expected)}
         else:
             query[path] = expected
@@ -36,15 +43,15 @@ class MongoDocumentCollection:
     def _prepared(self, document: Document) -> Document:
         # Sparse unique indexes skip documents without the field, so a None key is dropped
         # instead of being stored as a value that two documents would share.
-        return {
-            k: v for k, v in document.items() if not (k in self._spec.unique and v is None)
-        }
+        return {k: v for k, v in document.items() if not (k in self._spec.unique and v is None)}
 
     def insert(self, document: Document) -> None:
         try:
             self._collection.insert_one(self._prepared(document))
         except DuplicateKeyError as exc:
-            raise DuplicateKey(f"{self._spec.name}: {document['_id']} or a unique key is taken") from exc
+            raise DuplicateKey(
+                f"{self._spec.name}: {document['_id']} or a unique key is taken"
+            ) from exc
         except PyMongoError as exc:
             raise StorageUnavailable(f"MongoDB rejected a write to {self._spec.name}") from exc
 
@@ -110,7 +117,20 @@ class MongoDocumentCollection:
                 query, {"$set": dict(changes)}, sort=sort, return_document=ReturnDocument.AFTER
             )
         except DuplicateKeyError as exc:
-            raise DuplicateKey(f"{self._spec.name}: a unique key in {list(changes)} is taken") from exc
+            raise DuplicateKey(
+                f"{self._spec.name}: a unique key in {list(changes)} is taken"
+            ) from exc
+        except PyMongoError as exc:
+            raise StorageUnavailable(f"MongoDB rejected a write to {self._spec.name}") from exc
+
+    def increment(self, where: Mapping[str, Any], field: str, amount: int = 1) -> Document | None:
+        try:
+            return self._collection.find_one_and_update(
+                _query(where),
+                {"$inc": {field: amount}},
+                sort=_sort(()),
+                return_document=ReturnDocument.AFTER,
+            )
         except PyMongoError as exc:
             raise StorageUnavailable(f"MongoDB rejected a write to {self._spec.name}") from exc
 
@@ -141,7 +161,10 @@ class MongoDocumentStore:
 
     def next_value(self, counter: str) -> int:
         document = self._database["counters"].find_one_and_update(
-            {"_id": counter}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+            {"_id": counter},
+            {"$inc": {"value": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
         )
         return int(document["value"])
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     func,
     or_,
@@ -35,7 +36,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedding_studio.core.errors import DuplicateKey, StorageUnavailable
-from embedding_studio.data_access.documents import CollectionSpec, Document, SortSpec
+from embedding_studio.data_access.documents import (
+    CollectionSpec,
+    Document,
+    GreaterThan,
+    SortSpec,
+)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -52,6 +58,13 @@ def _nested(path: list[str], value: Any) -> dict[str, Any]:
     for part in reversed(path):
         result = {part: result}
     return result
+
+
+def _get_path(document: Document, path: list[str]) -> Any:
+    value: Any = document
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _set_path(document: Document, path: list[str], value: Any) -> None:
@@ -79,7 +92,12 @@ class PostgresDocumentCollection:
         clauses: list[ColumnElement[bool]] = []
         for path, expected in (where or {}).items():
             parts = _checked_field(path)
-            if isinstance(expected, list | tuple | set):
+            if isinstance(expected, GreaterThan):
+                # jsonb orders numbers numerically and strings by collation; a missing
+                # field is SQL NULL and does not match.
+                bound = bindparam(None, expected.value, type_=JSONB)
+                clauses.append(doc[tuple(parts)] > bound)
+            elif isinstance(expected, list | tuple | set):
                 options = [doc.contains(_nested(parts, v)) for v in expected]
                 clauses.append(or_(*options) if options else doc.is_(None))
             elif expected is None:
@@ -101,7 +119,9 @@ class PostgresDocumentCollection:
             with self._begin() as conn:
                 conn.execute(insert(self._table).values(id=document["_id"], doc=document))
         except IntegrityError as exc:
-            raise DuplicateKey(f"{self._table.name}: {document['_id']} or a unique key is taken") from exc
+            raise DuplicateKey(
+                f"{self._table.name}: {document['_id']} or a unique key is taken"
+            ) from exc
 
     def insert_many_new(self, documents: Sequence[Document]) -> int:
         if not documents:
@@ -142,17 +162,23 @@ class PostgresDocumentCollection:
         with self._begin() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def _rewrite(self, conn: Connection, document: Document, changes: Mapping[str, Any]) -> Document:
+    def _rewrite(
+        self, conn: Connection, document: Document, changes: Mapping[str, Any]
+    ) -> Document:
         updated = copy.deepcopy(document)
         for path, value in changes.items():
             _set_path(updated, _checked_field(path), value)
         try:
             with conn.begin_nested():
                 conn.execute(
-                    update(self._table).where(self._table.c.id == document["_id"]).values(doc=updated)
+                    update(self._table)
+                    .where(self._table.c.id == document["_id"])
+                    .values(doc=updated)
                 )
         except IntegrityError as exc:
-            raise DuplicateKey(f"{self._table.name}: a unique key in {list(changes)} is taken") from exc
+            raise DuplicateKey(
+                f"{self._table.name}: a unique key in {list(changes)} is taken"
+            ) from exc
         return updated
 
     def update(
@@ -181,6 +207,22 @@ class PostgresDocumentCollection:
             row = conn.execute(stmt).first()
             return self._rewrite(conn, row[0], changes) if row else None
 
+    def increment(self, where: Mapping[str, Any], field: str, amount: int = 1) -> Document | None:
+        parts = _checked_field(field)
+        stmt = (
+            select(self._table.c.doc)
+            .where(*self._where(where))
+            .order_by(self._table.c.id.asc())
+            .limit(1)
+            .with_for_update()
+        )
+        with self._begin() as conn:
+            row = conn.execute(stmt).first()
+            if row is None:
+                return None
+            current = _get_path(row[0], parts) or 0
+            return self._rewrite(conn, row[0], {field: int(current) + amount})
+
     def update_many(self, where: Mapping[str, Any], changes: Mapping[str, Any]) -> int:
         stmt = select(self._table.c.doc).where(*self._where(where)).with_for_update()
         with self._begin() as conn:
@@ -191,7 +233,10 @@ class PostgresDocumentCollection:
 
     def delete(self, document_id: str) -> bool:
         with self._begin() as conn:
-            return conn.execute(delete(self._table).where(self._table.c.id == document_id)).rowcount > 0
+            return (
+                conn.execute(delete(self._table).where(self._table.c.id == document_id)).rowcount
+                > 0
+            )
 
     def delete_many(self, where: Mapping[str, Any]) -> int:
         with self._begin() as conn:
@@ -229,11 +274,23 @@ class PostgresDocumentStore:
             Column("id", String, primary_key=True),
             Column("doc", JSONB, nullable=False),
         )
-        Index(f"ix_doc_{spec.name}_gin", table.c.doc, postgresql_using="gin", postgresql_ops={"doc": "jsonb_path_ops"})
+        Index(
+            f"ix_doc_{spec.name}_gin",
+            table.c.doc,
+            postgresql_using="gin",
+            postgresql_ops={"doc": "jsonb_path_ops"},
+        )
         for field in spec.unique:
-            Index(f"ux_doc_{spec.name}_{field.replace('.', '_')}", table.c.doc[tuple(_checked_field(field))].astext, unique=True)
+            Index(
+                f"ux_doc_{spec.name}_{field.replace('.', '_')}",
+                table.c.doc[tuple(_checked_field(field))].astext,
+                unique=True,
+            )
         for field in spec.indexed:
-            Index(f"ix_doc_{spec.name}_{field.replace('.', '_')}", table.c.doc[tuple(_checked_field(field))])
+            Index(
+                f"ix_doc_{spec.name}_{field.replace('.', '_')}",
+                table.c.doc[tuple(_checked_field(field))],
+            )
         try:
             with self._engine.begin() as conn:
                 # Concurrent processes create the same tables at start; serialize them.
