@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,9 +71,23 @@ def load_settings() -> Settings:
     return settings
 
 
+QUIET_LOGGERS = ("pgserver", "httpx", "httpcore")
+
+
 def configure_logging(level: str) -> None:
-    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=True)
-    logging.basicConfig(level=level.upper(), format="%(message)s", handlers=[handler], force=True)
+    """Rich output on a terminal, plain timestamped lines otherwise (files, CI)."""
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=True)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # platformdirs warns about XDG_RUNTIME_DIR, which pgserver only uses for a lock file.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
 def print_endpoints(endpoints: dict[str, str]) -> None:
