@@ -36,7 +36,9 @@ class StudioClient:
         raise TimeoutError(f"{resource} task {task_id} did not finish in {timeout_s} s")
 
     def search(self, query: str, limit: int = 10, **extra: Any) -> list[str]:
-        found = self.post("/embeddings/similarity-search", {"search_query": query, "limit": limit, **extra})
+        found = self.post(
+            "/embeddings/similarity-search", {"search_query": query, "limit": limit, **extra}
+        )
         return [item["object_id"] for item in found["search_results"]]
 
 
@@ -45,20 +47,29 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def upsert_documents(client: StudioClient, name: str, documents: Iterable[Document], chunk: int = 500) -> int:
+def upsert_documents(
+    client: StudioClient, name: str, documents: Iterable[Document], chunk: int = 500
+) -> int:
     """Upsert the corpus as inline text items, one task per chunk (idempotent by key);
     returns the number of items written."""
     docs = list(documents)
     written = 0
     with tqdm(total=len(docs), desc="upsert", unit="doc") as bar:
         for number, part in enumerate(_chunks(docs, chunk)):
-            items = [{"object_id": d.doc_id, "data": d.content, "payload": {"title": d.title}} for d in part]
+            items = [
+                {"object_id": d.doc_id, "data": d.content, "payload": {"title": d.title}}
+                for d in part
+            ]
             task = client.post(
-                "/embeddings/upsertion-tasks/run", {"items": items, "idempotency_key": f"{name}-{number}-{len(part)}"}
+                "/embeddings/upsertion-tasks/run",
+                {"items": items, "idempotency_key": f"{name}-{number}-{len(part)}"},
             )
             finished = client.wait_task("embeddings/upsertion-tasks", task["task_id"])
             if finished["status"] != "done":
-                raise RuntimeError(f"upsertion task {task['task_id']} ended {finished['status']}: {finished['detail']}")
+                raise RuntimeError(
+                    f"upsertion task {task['task_id']} ended {finished['status']}: "
+                    f"{finished['detail']}"
+                )
             written += int(finished["result"].get("written", 0))
             bar.update(len(part))
     return written

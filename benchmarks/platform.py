@@ -40,7 +40,9 @@ def running_platform(data_dir: Path | None = None, timeout_s: float = 600) -> It
         deadline = time.monotonic() + timeout_s
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"embedding-studio up exited {process.returncode}; see {folder / 'up.log'}")
+                raise RuntimeError(
+                    f"embedding-studio up exited {process.returncode}; see {folder / 'up.log'}"
+                )
             try:
                 if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
                     break

@@ -24,15 +24,24 @@ from benchmarks.ranking_metrics import mean, mrr_at_k, ndcg_at_k, recall_at_k
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 
 
-def evaluate(client: StudioClient, dataset: BeirDataset, split: str, **search_extra: Any) -> dict[str, float]:
+def evaluate(
+    client: StudioClient, dataset: BeirDataset, split: str, **search_extra: Any
+) -> dict[str, float]:
     judged = dataset.qrels[split]
     ndcg, mrr, recall = [], [], []
-    for query_id, text in tqdm(dataset.split_queries(split).items(), desc=f"search {split}", unit="q"):
+    for query_id, text in tqdm(
+        dataset.split_queries(split).items(), desc=f"search {split}", unit="q"
+    ):
         ranked = client.search(text, limit=100, **search_extra)
         ndcg.append(ndcg_at_k(ranked, judged[query_id], 10))
         mrr.append(mrr_at_k(ranked, judged[query_id], 10))
         recall.append(recall_at_k(ranked, judged[query_id], 100))
-    return {"ndcg@10": mean(ndcg), "mrr@10": mean(mrr), "recall@100": mean(recall), "queries": len(ndcg)}
+    return {
+        "ndcg@10": mean(ndcg),
+        "mrr@10": mean(mrr),
+        "recall@100": mean(recall),
+        "queries": len(ndcg),
+    }
 
 
 def run(api_url: str, dataset_path: Path, split: str, upsert: bool) -> dict[str, Any]:
@@ -50,9 +59,13 @@ def run(api_url: str, dataset_path: Path, split: str, upsert: bool) -> dict[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--api-url", help="a running platform; started here when omitted")
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="a BEIR-format folder")
+    parser.add_argument(
+        "--dataset", type=Path, default=DEFAULT_DATASET, help="a BEIR-format folder"
+    )
     parser.add_argument("--split", default="test")
     parser.add_argument("--no-upsert", action="store_true")
     args = parser.parse_args()

@@ -16,7 +16,9 @@ def ping() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/health", response_model=health.HealthReport, responses={503: {"model": health.HealthReport}})
+@router.get(
+    "/health", response_model=health.HealthReport, responses={503: {"model": health.HealthReport}}
+)
 def get_health(ctx: ContextDep) -> JSONResponse:
     report = health.check(ctx)
     return JSONResponse(status_code=200 if report.healthy else 503, content=report.model_dump())

@@ -14,10 +14,14 @@ from embedding_studio.services import tasks as task_service
 
 def add_task_routes(router: APIRouter, kind: TaskKind) -> None:
     @router.get("/info", response_model=TaskResponse, summary=f"One {kind.value} task")
-    def info(ctx: ContextDep, task_id: Annotated[str, Query(min_length=1, max_length=128)]) -> TaskResponse:
+    def info(
+        ctx: ContextDep, task_id: Annotated[str, Query(min_length=1, max_length=128)]
+    ) -> TaskResponse:
         return TaskResponse.from_domain(ctx.tasks.require(task_id, kind))
 
-    @router.get("/list", response_model=TaskListResponse, summary=f"{kind.value} tasks, newest first")
+    @router.get(
+        "/list", response_model=TaskListResponse, summary=f"{kind.value} tasks, newest first"
+    )
     def list_tasks(
         ctx: ContextDep,
         status: TaskStatus | None = None,
@@ -28,10 +32,16 @@ def add_task_routes(router: APIRouter, kind: TaskKind) -> None:
         items = [TaskResponse.from_domain(t, with_parameters=False) for t in tasks]
         return TaskListResponse(items=items, total=total, skip=skip, limit=limit)
 
-    @router.post("/restart", response_model=TaskResponse, summary=f"Run a finished {kind.value} task again")
+    @router.post(
+        "/restart", response_model=TaskResponse, summary=f"Run a finished {kind.value} task again"
+    )
     def restart(ctx: ContextDep, body: TaskIdRequest) -> TaskResponse:
         return TaskResponse.from_domain(task_service.restart(ctx, body.task_id, kind))
 
-    @router.post("/cancel", response_model=TaskResponse, summary=f"Cancel a pending or running {kind.value} task")
+    @router.post(
+        "/cancel",
+        response_model=TaskResponse,
+        summary=f"Cancel a pending or running {kind.value} task",
+    )
     def cancel(ctx: ContextDep, body: TaskIdRequest) -> TaskResponse:
         return TaskResponse.from_domain(task_service.cancel(ctx, body.task_id, kind))

@@ -105,9 +105,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_mongo(self) -> bool:
-        return self.DOCUMENT_STORE_URL is not None and self.DOCUMENT_STORE_URL.startswith(
-            "mongodb"
-        )
+        return self.DOCUMENT_STORE_URL is not None and self.DOCUMENT_STORE_URL.startswith("mongodb")
 
 
 settings = Settings()

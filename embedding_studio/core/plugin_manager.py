@@ -74,13 +74,19 @@ class PluginManager:
                 self._register_from(module, path)
         missing = [n for n in self._enabled if n not in self._plugins and not self._failed(n)]
         for name in missing:
-            self._fail(name, str(root), "enabled in INFERENCE_USED_PLUGINS but no plugin class has this name")
+            self._fail(
+                name,
+                str(root),
+                "enabled in INFERENCE_USED_PLUGINS but no plugin class has this name",
+            )
 
     def register(self, plugin_class: type[FineTuningMethod], file: str = "<code>") -> None:
         """Validate, instantiate and register one plugin class."""
         meta = getattr(plugin_class, "meta", None)
         if not isinstance(meta, PluginMeta):
-            self._fail(plugin_class.__name__, file, "class has no `meta = PluginMeta(...)` attribute")
+            self._fail(
+                plugin_class.__name__, file, "class has no `meta = PluginMeta(...)` attribute"
+            )
             return
         if inspect.isabstract(plugin_class):
             missing = sorted(getattr(plugin_class, "__abstractmethods__", ()))

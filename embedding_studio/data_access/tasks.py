@@ -123,7 +123,10 @@ class TaskRepository:
         result: dict[str, Any] | None = None,
     ) -> Task | None:
         """Record progress while the task is processing; None once it was canceled."""
-        changes: dict[str, Any] = {"progress": progress.model_dump(mode="json"), "updated_at": _now()}
+        changes: dict[str, Any] = {
+            "progress": progress.model_dump(mode="json"),
+            "updated_at": _now(),
+        }
         if failed_items is not None:
             changes["failed_items"] = [f.model_dump(mode="json") for f in failed_items]
         if result is not None:
@@ -161,12 +164,18 @@ class TaskRepository:
             where={"status": ACTIVE},
         )
         if document is None:
-            raise Conflict(f"task {task_id} is {task.status.value}; only pending or processing tasks can be canceled")
+            raise Conflict(
+                f"task {task_id} is {task.status.value}; "
+                "only pending or processing tasks can be canceled"
+            )
         return _from_document(document)
 
     def reset_for_restart(self, task_id: str) -> Task:
         task = self.require(task_id)
-        finals = [s.value for s in (TaskStatus.done, TaskStatus.failed, TaskStatus.refused, TaskStatus.canceled)]
+        finals = [
+            s.value
+            for s in (TaskStatus.done, TaskStatus.failed, TaskStatus.refused, TaskStatus.canceled)
+        ]
         document = self._tasks.update(
             task_id,
             {
@@ -180,7 +189,10 @@ class TaskRepository:
             where={"status": finals},
         )
         if document is None:
-            raise Conflict(f"task {task_id} is {task.status.value}; wait until it finishes or cancel it before restarting")
+            raise Conflict(
+                f"task {task_id} is {task.status.value}; "
+                "wait until it finishes or cancel it before restarting"
+            )
         return _from_document(document)
 
     def delete(self, task_id: str) -> bool:

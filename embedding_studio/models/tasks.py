@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -21,7 +21,7 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-class TaskStatus(str, Enum):
+class TaskStatus(StrEnum):
     pending = "pending"
     processing = "processing"
     done = "done"
@@ -39,7 +39,7 @@ FINAL_STATUSES = frozenset(
 )
 
 
-class TaskKind(str, Enum):
+class TaskKind(StrEnum):
     upsertion = "upsertion"
     deletion = "deletion"
     reindex = "reindex"

@@ -68,6 +68,3 @@ def bootstrap(ctx: AppContext) -> None:
             _ensure_collection(ctx.categories_vectordb, categories, make_blue=True)
     finally:
         ctx.locks.release(LOCK_NAME, owner)
-
-
-

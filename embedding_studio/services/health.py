@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 import httpx
+import redis
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -40,9 +41,13 @@ def _documents(ctx: AppContext) -> str | None:
 
 
 def _redis(ctx: AppContext) -> str | None:
-    from embedding_studio.workers.broker import get_broker
-
-    get_broker().client.ping()
+    client = redis.Redis.from_url(
+        ctx.settings.REDIS_URL, socket_timeout=3, socket_connect_timeout=3
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
     return None
 
 
@@ -82,6 +87,8 @@ def check(ctx: AppContext) -> HealthReport:
         try:
             dependencies[name] = DependencyHealth(status="ok", detail=probe(ctx))
         except Exception as exc:  # health reports every failure instead of raising
-            dependencies[name] = DependencyHealth(status="error", detail=f"{type(exc).__name__}: {exc}")
+            dependencies[name] = DependencyHealth(
+                status="error", detail=f"{type(exc).__name__}: {exc}"
+            )
     healthy = all(d.status == "ok" for d in dependencies.values())
     return HealthReport(status="ok" if healthy else "error", dependencies=dependencies)

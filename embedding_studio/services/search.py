@@ -17,11 +17,16 @@ from embedding_studio.models.payload.models import PayloadFilter
 logger = logging.getLogger(__name__)
 
 
-def _response(results: SearchResults, model_id: str, session_id: str | None = None) -> SimilaritySearchResponse:
+def _response(
+    results: SearchResults, model_id: str, session_id: str | None = None
+) -> SimilaritySearchResponse:
     return SimilaritySearchResponse(
         search_results=[
             SearchResultItemResponse(
-                object_id=item.object_id, distance=item.distance, payload=item.payload, meta=item.storage_meta
+                object_id=item.object_id,
+                distance=item.distance,
+                payload=item.payload,
+                meta=item.storage_meta,
             )
             for item in results.found_objects
         ],
@@ -37,7 +42,9 @@ def embed_query(ctx: AppContext, query: str | dict, plugin_name: str, model_id: 
     return client.forward_query(query).tolist()
 
 
-def similarity_search(ctx: AppContext, request: SimilaritySearchRequest) -> SimilaritySearchResponse:
+def similarity_search(
+    ctx: AppContext, request: SimilaritySearchRequest
+) -> SimilaritySearchResponse:
     collection = ctx.vectordb.get_blue_collection()
     info = collection.info
     if not request.has_query:

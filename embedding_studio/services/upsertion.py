@@ -23,12 +23,16 @@ def submit_upsertion(ctx: AppContext, request: UpsertionRequest) -> tuple[Task, 
     ids = [item.object_id for item in request.items]
     if len(set(ids)) != len(ids):
         duplicated = sorted({i for i in ids if ids.count(i) > 1})[:5]
-        raise InvalidRequest(f"items: object ids must be unique within a task; repeated: {duplicated}")
+        raise InvalidRequest(
+            f"items: object ids must be unique within a task; repeated: {duplicated}"
+        )
     parameters = {
         "embedding_model_id": _target_model_id(ctx, request.embedding_model_id),
         "items": [item.model_dump(mode="json") for item in request.items],
     }
-    task = Task(kind=TaskKind.upsertion, idempotency_key=request.idempotency_key, parameters=parameters)
+    task = Task(
+        kind=TaskKind.upsertion, idempotency_key=request.idempotency_key, parameters=parameters
+    )
     if request.task_id:
         task.task_id = request.task_id
     return task_service.submit(ctx, task)
@@ -39,7 +43,9 @@ def submit_deletion(ctx: AppContext, request: DeletionRequest) -> tuple[Task, bo
         "embedding_model_id": _target_model_id(ctx, request.embedding_model_id),
         "object_ids": list(dict.fromkeys(request.object_ids)),
     }
-    task = Task(kind=TaskKind.deletion, idempotency_key=request.idempotency_key, parameters=parameters)
+    task = Task(
+        kind=TaskKind.deletion, idempotency_key=request.idempotency_key, parameters=parameters
+    )
     if request.task_id:
         task.task_id = request.task_id
     return task_service.submit(ctx, task)

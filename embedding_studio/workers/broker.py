@@ -38,7 +38,9 @@ def get_broker() -> RedisBroker:
     return broker
 
 
-def task_actor(queue_name: str, actor_name: str | None = None) -> Callable[[Callable[..., Any]], Any]:
+def task_actor(
+    queue_name: str, actor_name: str | None = None
+) -> Callable[[Callable[..., Any]], Any]:
     """Declare an actor that handles tasks by id: transient errors are retried with
     backoff, refusals and cancellations are not."""
     return dramatiq.actor(

@@ -70,9 +70,16 @@ def store(request: pytest.FixtureRequest, contract_engine) -> Iterator[DocumentS
         return
     with contract_engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(7219001)"))
-        tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'doc\\_%' AND schemaname = 'public'")
-        ).scalars().all()
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables "
+                    "WHERE tablename LIKE 'doc\\_%' AND schemaname = 'public'"
+                )
+            )
+            .scalars()
+            .all()
+        )
         for table in tables:
             conn.execute(text(f'DROP TABLE "{table}"'))  # names come from pg_tables
     yield PostgresDocumentStore(contract_engine)

@@ -31,7 +31,9 @@ def test_same_key_for_another_kind_is_another_task(store):
 def test_create_once_with_reused_id_returns_the_stored_task(store):
     tasks = TaskRepository(store)
     first, _ = tasks.create_once(_task(task_id="fixed"))
-    again, created = tasks.create_once(Task(kind=TaskKind.upsertion, task_id="fixed", parameters={"other": 1}))
+    again, created = tasks.create_once(
+        Task(kind=TaskKind.upsertion, task_id="fixed", parameters={"other": 1})
+    )
     assert not created and again.parameters == first.parameters
 
 

@@ -31,10 +31,14 @@ def _write(folder: Path, name: str, body: str) -> Path:
 
 
 def test_registers_enabled_plugins_recursively(tmp_path: Path) -> None:
-    _write(tmp_path, "custom/deep/good.py", """
+    _write(
+        tmp_path,
+        "custom/deep/good.py",
+        """
 class Good(Complete):
     meta = PluginMeta(name="Good", version="1.0", description="d")
-""")
+""",
+    )
     manager = PluginManager(enabled=["Good"])
     manager.discover_plugins(tmp_path)
     assert manager.plugin_names == ["Good"]
@@ -43,36 +47,56 @@ class Good(Complete):
 
 
 def test_plugins_not_enabled_are_not_registered(tmp_path: Path) -> None:
-    _write(tmp_path, "a.py", """
+    _write(
+        tmp_path,
+        "a.py",
+        """
 class Other(Complete):
     meta = PluginMeta(name="Other")
-""")
+""",
+    )
     manager = PluginManager(enabled=[])
     manager.discover_plugins(tmp_path)
     assert manager.plugin_names == [] and manager.failures == []
 
 
 def test_broken_plugins_are_reported_and_others_load(tmp_path: Path) -> None:
-    _write(tmp_path, "good.py", """
+    _write(
+        tmp_path,
+        "good.py",
+        """
 class Good(Complete):
     meta = PluginMeta(name="Good")
-""")
+""",
+    )
     (tmp_path / "syntax.py").write_text("def broken(:\n")
-    _write(tmp_path, "no_meta.py", """
+    _write(
+        tmp_path,
+        "no_meta.py",
+        """
 class NoMeta(Complete):
     pass
-""")
-    _write(tmp_path, "abstract.py", """
+""",
+    )
+    _write(
+        tmp_path,
+        "abstract.py",
+        """
 class Half(FineTuningMethod):
     meta = PluginMeta(name="Half")
     def upload_initial_model(self): ...
-""")
-    _write(tmp_path, "raises.py", """
+""",
+    )
+    _write(
+        tmp_path,
+        "raises.py",
+        """
 class Raises(Complete):
     meta = PluginMeta(name="Raises")
     def __init__(self):
         raise RuntimeError("no credentials")
-""")
+""",
+    )
     manager = PluginManager(enabled=["Good", "Half", "Raises", "Missing"])
     manager.discover_plugins(tmp_path)
     assert manager.plugin_names == ["Good"]
@@ -86,10 +110,14 @@ class Raises(Complete):
 
 def test_second_plugin_with_a_taken_name_is_refused_naming_both_files(tmp_path: Path) -> None:
     for name in ("one.py", "two.py"):
-        _write(tmp_path, name, """
+        _write(
+            tmp_path,
+            name,
+            """
 class Same(Complete):
     meta = PluginMeta(name="Same")
-""")
+""",
+        )
     manager = PluginManager(enabled=["Same"])
     manager.discover_plugins(tmp_path)
     assert manager.plugin_names == ["Same"]

@@ -29,7 +29,9 @@ class SimilaritySearchRequest(BaseModel):
     def _query_or_filter(self) -> SimilaritySearchRequest:
         empty = isinstance(self.search_query, str) and not self.search_query.strip()
         if empty and self.filter is None:
-            raise ValueError("search_query: give a non-empty query, or a filter to search by payload")
+            raise ValueError(
+                "search_query: give a non-empty query, or a filter to search by payload"
+            )
         return self
 
     @property

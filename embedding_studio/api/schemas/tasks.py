@@ -26,10 +26,14 @@ class TaskResponse(BaseModel):
     updated_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
-    created: bool = Field(True, description="False when an existing task was returned for a reused id or key")
+    created: bool = Field(
+        True, description="False when an existing task was returned for a reused id or key"
+    )
 
     @classmethod
-    def from_domain(cls, task: Task, created: bool = True, with_parameters: bool = True) -> TaskResponse:
+    def from_domain(
+        cls, task: Task, created: bool = True, with_parameters: bool = True
+    ) -> TaskResponse:
         data = task.model_dump()
         if not with_parameters:
             data["parameters"] = {}

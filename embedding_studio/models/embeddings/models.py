@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 
-class MetricType(str, Enum):
+class MetricType(StrEnum):
     """How two vectors are compared. COSINE and DOT are similarities, EUCLID a distance;
     pgvector orders all three as distances (cosine distance, negative inner product, L2)."""
 
@@ -16,7 +16,7 @@ class MetricType(str, Enum):
     EUCLID = "euclid"
 
 
-class MetricAggregationType(str, Enum):
+class MetricAggregationType(StrEnum):
     """How the distances of an object's parts (chunks) combine into the object's distance:
     MIN takes the closest part, AVG the mean over parts."""
 

@@ -45,7 +45,13 @@ def upsert_items(run: TaskRun) -> dict[str, Any]:
         failures.extend(outcome.failures)
         written += len(outcome.objects)
         done = min(offset + batch_size, len(items))
-        run.report(done, len(items), f"{written} written, {len(failures)} failed", failures, {"written": written})
+        run.report(
+            done,
+            len(items),
+            f"{written} written, {len(failures)} failed",
+            failures,
+            {"written": written},
+        )
         logger.info("task %s: %d/%d items, %d failed", run.task_id, done, len(items), len(failures))
     return {"written": written, "failed": len(failures)}
 

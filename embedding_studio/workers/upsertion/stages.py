@@ -36,7 +36,9 @@ class BatchOutcome:
     failures: list[FailedItem] = field(default_factory=list)
 
 
-def load_batch(plugin: FineTuningMethod, items: list[dict[str, Any]], outcome: BatchOutcome) -> list[LoadedItem]:
+def load_batch(
+    plugin: FineTuningMethod, items: list[dict[str, Any]], outcome: BatchOutcome
+) -> list[LoadedItem]:
     """Inline items pass through; the others are fetched by the plugin's data loader."""
     loaded = [
         LoadedItem(i["object_id"], i["data"], i.get("payload"), {"source": "inline"})
@@ -51,37 +53,57 @@ def load_batch(plugin: FineTuningMethod, items: list[dict[str, Any]], outcome: B
     for item in to_fetch:
         try:
             meta = loader.item_meta_cls.model_validate(
-                {"object_id": item["object_id"], "payload": item.get("payload"), **item["item_info"]}
+                {
+                    "object_id": item["object_id"],
+                    "payload": item.get("payload"),
+                    **item["item_info"],
+                }
             )
         except ValueError as exc:
-            outcome.failures.append(FailedItem(object_id=item["object_id"], stage="load", detail=f"item_info: {exc}"))
+            outcome.failures.append(
+                FailedItem(object_id=item["object_id"], stage="load", detail=f"item_info: {exc}")
+            )
             continue
         metas.append(meta)
         by_meta_id[meta.id] = item
     result = loader.load_items_with_failures(metas)
     for failure in result.failures:
         object_id = by_meta_id.get(failure.object_id, {}).get("object_id", failure.object_id)
-        outcome.failures.append(FailedItem(object_id=object_id, stage="load", detail=failure.detail))
+        outcome.failures.append(
+            FailedItem(object_id=object_id, stage="load", detail=failure.detail)
+        )
     for downloaded in result.items:
         item = by_meta_id.get(downloaded.id) or by_meta_id.get(downloaded.meta.id)
         if item is None:
             continue
         storage_meta = downloaded.meta.model_dump(mode="json", exclude={"payload"})
-        loaded.append(LoadedItem(item["object_id"], downloaded.data, item.get("payload"), storage_meta))
+        loaded.append(
+            LoadedItem(item["object_id"], downloaded.data, item.get("payload"), storage_meta)
+        )
     return loaded
 
 
-def split_batch(plugin: FineTuningMethod, items: list[LoadedItem], outcome: BatchOutcome) -> list[SplitItem]:
+def split_batch(
+    plugin: FineTuningMethod, items: list[LoadedItem], outcome: BatchOutcome
+) -> list[SplitItem]:
     preprocessor = plugin.get_items_preprocessor()
     split: list[SplitItem] = []
     for item in items:
         try:
             parts = preprocessor.split(item.data)
         except Exception as exc:  # plugin code: any error is this item's failure
-            outcome.failures.append(FailedItem(object_id=item.object_id, stage="split", detail=f"{type(exc).__name__}: {exc}"))
+            outcome.failures.append(
+                FailedItem(
+                    object_id=item.object_id, stage="split", detail=f"{type(exc).__name__}: {exc}"
+                )
+            )
             continue
         if not parts:
-            outcome.failures.append(FailedItem(object_id=item.object_id, stage="split", detail="the item has no text to embed"))
+            outcome.failures.append(
+                FailedItem(
+                    object_id=item.object_id, stage="split", detail="the item has no text to embed"
+                )
+            )
             continue
         split.append(SplitItem(item, parts))
     return split
