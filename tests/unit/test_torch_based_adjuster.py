@@ -93,7 +93,9 @@ def test_originals_are_not_modified_and_new_tensors_come_back() -> None:
     originals = before.clicked_elements + before.non_clicked_elements
     for original, copy in zip(originals, snapshot, strict=True):
         assert torch.equal(original.vector, copy)
-    for old, new in zip(originals, after.clicked_elements + after.non_clicked_elements, strict=True):
+    for old, new in zip(
+        originals, after.clicked_elements + after.non_clicked_elements, strict=True
+    ):
         assert new is not old
         assert new.vector.data_ptr() != old.vector.data_ptr()
         assert new.vector.shape == old.vector.shape
@@ -268,7 +270,9 @@ def test_a_custom_adjuster_written_from_the_seeds_runs_on_these_inputs() -> None
                 for non_clicked in improvement_input.non_clicked_elements:
                     non_clicked.vector = (
                         non_clicked.vector
-                        - self.learning_rate * self.decay_factor * (query_vector - non_clicked.vector)
+                        - self.learning_rate
+                        * self.decay_factor
+                        * (query_vector - non_clicked.vector)
                     )
             return data_for_improvement
 

@@ -1,0 +1,1 @@
+"""Per-user vector adjustment from search feedback (the improvement system)."""
