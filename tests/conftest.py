@@ -1,6 +1,6 @@
 """Servers for the whole test session: each starts once, from pip packages, unless the
 caller provides one through an environment variable (ES_TEST_POSTGRES_URL,
-ES_TEST_REDIS_URL, ES_TEST_MLFLOW_URI, MONGO_URL)."""
+ES_TEST_REDIS_URL, ES_TEST_MLFLOW_URI, ES_TEST_S3_ENDPOINT, MONGO_URL)."""
 
 from __future__ import annotations
 
@@ -71,3 +71,21 @@ def scifact_dir() -> Path:
     if not (SCIFACT_DIR / "corpus.jsonl").exists():
         _unavailable(f"SciFact data not found at {SCIFACT_DIR}")
     return SCIFACT_DIR
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible HTTP server (moto's server mode) for the whole session.
+
+    Any access key is accepted; each test creates its own bucket.
+    """
+    if url := os.environ.get("ES_TEST_S3_ENDPOINT"):
+        yield url
+        return
+    from moto.server import ThreadedMotoServer
+
+    port = services.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()

@@ -16,7 +16,9 @@ from embedding_studio.data_storage.loaders.local.local_file_loader import LocalT
 
 def make_loader(tmp_path: Path) -> AggregatedDataLoader:
     (tmp_path / "a.txt").write_text("from a file", encoding="utf-8")
-    return AggregatedDataLoader({"files": LocalTextFileLoader(tmp_path), "inline": InlineDataLoader()})
+    return AggregatedDataLoader(
+        {"files": LocalTextFileLoader(tmp_path), "inline": InlineDataLoader()}
+    )
 
 
 def test_items_parsed_from_requests_are_routed_to_their_source(tmp_path: Path) -> None:
@@ -28,7 +30,10 @@ def test_items_parsed_from_requests_are_routed_to_their_source(tmp_path: Path) -
     ]
     metas = [loader.item_meta_cls.model_validate(r) for r in requests]
     outcome = loader.load_items_with_failures(metas)
-    assert [(i.id, i.data) for i in outcome.items] == [("a.txt", "from a file"), ("i1", "inline text")]
+    assert [(i.id, i.data) for i in outcome.items] == [
+        ("a.txt", "from a file"),
+        ("i1", "inline text"),
+    ]
     assert isinstance(outcome.items[0].meta, LocalFileMeta)
     assert outcome.items[0].meta.payload == {"lang": "en"}
     assert [f.object_id for f in outcome.failures] == ["missing.txt"]

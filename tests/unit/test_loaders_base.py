@@ -42,7 +42,7 @@ def metas(*ids: str) -> list[ItemMeta]:
 
 
 def test_item_ids_come_from_object_id_or_the_source_key() -> None:
-    assert PgsqlFileMeta(object_id=7).id == "7"
+    assert PgsqlFileMeta(object_id=7).id == "7"  # type: ignore[arg-type]  # ints are accepted
     assert S3FileMeta(bucket="b", file="dir/f.txt").id == "b/dir/f.txt"
     assert S3FileMeta(bucket="b", file="f.txt", object_id="doc-1").id == "doc-1"
     assert LocalFileMeta(path="a/b.txt").id == "a/b.txt"

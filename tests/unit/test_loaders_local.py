@@ -34,7 +34,10 @@ def test_text_files_load_by_path_relative_to_the_root(root: Path) -> None:
     outcome = loader.load_items_with_failures(
         [LocalFileMeta(path="docs/a.txt"), LocalFileMeta(path="docs/b.txt", object_id="b")]
     )
-    assert [(i.id, i.data) for i in outcome.items] == [("docs/a.txt", "alpha text"), ("b", "beta text")]
+    assert [(i.id, i.data) for i in outcome.items] == [
+        ("docs/a.txt", "alpha text"),
+        ("b", "beta text"),
+    ]
     assert outcome.failures == []
 
 
@@ -65,7 +68,9 @@ def test_json_and_raw_loaders_decode_accordingly(root: Path) -> None:
     assert items[0].data == {"title": "gamma"}
     failure = LocalJSONFileLoader(root).load_items_with_failures([LocalFileMeta(path="docs/a.txt")])
     assert "not valid JSON" in failure.failures[0].detail
-    assert LocalFileLoader(root).load_items([LocalFileMeta(path="bad.txt")])[0].data == b"\xff\xfe\xfa"
+    assert (
+        LocalFileLoader(root).load_items([LocalFileMeta(path="bad.txt")])[0].data == b"\xff\xfe\xfa"
+    )
 
 
 def test_oversized_files_are_refused(root: Path) -> None:

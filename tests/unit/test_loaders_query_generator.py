@@ -40,9 +40,7 @@ class BooksQueryGenerator(QueryGenerator):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__("books", engine)
-        self.books = Table(
-            "books", self.metadata, Column("id", Integer), Column("title", Text)
-        )
+        self.books = Table("books", self.metadata, Column("id", Integer), Column("title", Text))
 
     def all(self, offset: int, batch_size: int) -> Select:
         return (

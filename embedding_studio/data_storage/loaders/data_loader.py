@@ -104,7 +104,11 @@ class DataLoader(ABC):
             yield batch
             offset += batch_size
 
-    def _load_batch_with_offset(self, offset: int, batch_size: int) -> list[DownloadedItem]:
+    def close(self) -> None:
+        """Release connections and clients; the loader reconnects if used again."""
+        return None
+
+    def _load_batch_with_offset(self, offset: int, batch_size: int) -> list[DownloadedItem]:  # noqa: ARG002
         """Items `offset` .. `offset + batch_size - 1` of the source in a stable order."""
         raise InvalidRequest(
             f"{type(self).__name__} cannot list its source: load its items by metadata instead"

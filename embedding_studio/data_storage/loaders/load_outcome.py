@@ -55,9 +55,9 @@ def outcome_in_request_order(
         if meta.id in seen:
             continue
         seen.add(meta.id)
-        item = by_id.get(meta.id)
-        if item is None:
+        found = by_id.get(meta.id)
+        if found is None:
             outcome.failures.append(ItemLoadFailure.of(meta, missing_detail))
         else:
-            outcome.items.append(item)
+            outcome.items.append(found)
     return outcome
