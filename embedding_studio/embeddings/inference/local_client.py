@@ -1,0 +1,69 @@
+"""In-process inference: the model runs with torch on this machine's CPU.
+
+Used when `settings.INFERENCE_BACKEND == "local"` (the embedded stack's default) and
+in tests; gives the same vectors as the model's own `forward_query` / `forward_items`.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+import numpy as np
+import torch
+
+from embedding_studio.embeddings.inference.client import EmbeddingClient, QueryPreprocessor
+from embedding_studio.embeddings.models.interface import EmbeddingsModelInterface
+
+_model_locks: weakref.WeakKeyDictionary[torch.nn.Module, threading.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+_model_locks_guard = threading.Lock()
+
+
+def _lock_for(model: torch.nn.Module) -> threading.Lock:
+    """One lock per model instance: Hugging Face tokenizers are not safe to call from
+    several threads at once, and torch already uses every core for one call."""
+    with _model_locks_guard:
+        lock = _model_locks.get(model)
+        if lock is None:
+            lock = _model_locks[model] = threading.Lock()
+        return lock
+
+
+class LocalInferenceClient(EmbeddingClient):
+    """Embeds with `model` in this process, under `torch.inference_mode()`.
+
+    :param model: the embedding model (moved to eval mode; kept on its device)
+    :param preprocessor: converts dict queries to text (e.g. the plugin's preprocessor)
+    :param batch_size: items per forward pass (None: `settings.INFERENCE_BATCH_SIZE`)
+    """
+
+    def __init__(
+        self,
+        model: EmbeddingsModelInterface,
+        preprocessor: QueryPreprocessor | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        super().__init__(preprocessor=preprocessor, batch_size=batch_size)
+        if not isinstance(model, EmbeddingsModelInterface):
+            raise TypeError(f"expected an EmbeddingsModelInterface, got {type(model).__name__}")
+        self.model = model
+        self.model.eval()
+        self._lock = _lock_for(model)
+
+    @property
+    def dimensions(self) -> int | None:
+        return self.model.dimensions
+
+    def _run(self, forward: Any, texts: list[str]) -> np.ndarray:
+        with self._lock, torch.inference_mode():
+            vectors = forward(texts)
+        return vectors.detach().to("cpu", torch.float32).numpy()
+
+    def _embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._run(self.model.forward_query, texts)
+
+    def _embed_items(self, texts: list[str]) -> np.ndarray:
+        return self._run(self.model.forward_items, texts)
