@@ -121,3 +121,24 @@ def test_generators_are_built_with_or_without_a_table_name(engine: Engine) -> No
         build_query_generator(QueryGenerator, engine)
     with pytest.raises(InvalidRequest, match="names its own table"):
         build_query_generator(BooksQueryGenerator, engine, table_name="docs")
+
+
+def test_loaders_can_be_copied_and_pickled_without_connecting() -> None:
+    import copy
+    import pickle
+
+    from embedding_studio.data_storage.loaders.cloud_storage.s3.s3_text_loader import (
+        AwsS3TextLoader,
+    )
+
+    pg = PgsqlTextLoader(connection_string=UNREACHABLE, table_name="docs", text_column="body")
+    _ = pg.engine  # a live engine is not copied
+    pg_copy = pickle.loads(pickle.dumps(pg))
+    assert (pg_copy._engine, pg_copy.table_name, pg_copy.text_column) == (None, "docs", "body")
+    s3 = AwsS3TextLoader(endpoint_url="http://127.0.0.1:9", aws_access_key_id="k",
+                         aws_secret_access_key="s", region_name="us-east-1")  # fmt: skip
+    _ = s3.client
+    s3_copy = copy.deepcopy(s3)
+    assert s3_copy._client is None
+    assert s3_copy.credentials.aws_secret_access_key is not None
+    assert s3_copy.credentials.aws_secret_access_key.get_secret_value() == "s"

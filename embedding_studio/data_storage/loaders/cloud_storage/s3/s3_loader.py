@@ -99,6 +99,16 @@ class AwsS3DataLoader(OutcomeDataLoader):
                     self._client = create_s3_client(self.credentials)
         return self._client
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies (deepcopy, pickling) carry the configuration, not the live client.
+        state = self.__dict__.copy()
+        state.update(_client=None, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def close(self) -> None:
         """Close the client's connections; the next use creates a new client."""
         with self._lock:

@@ -99,6 +99,16 @@ class PgsqlDataLoader(OutcomeDataLoader):
                     )
         return self._engine
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies (deepcopy, pickling) carry the configuration, not the live engine.
+        state = self.__dict__.copy()
+        state.update(_engine=None, _query_generator=None, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def close(self) -> None:
         """Dispose of the engine's connections; the next use opens new ones."""
         with self._lock:
