@@ -73,6 +73,24 @@ def scifact_dir() -> Path:
     return SCIFACT_DIR
 
 
+@pytest.fixture
+def fresh_database_url(postgres_url: str) -> str:
+    """A new, empty database on the session's PostgreSQL server (with pgvector)."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"es_test_{uuid.uuid4().hex[:12]}"
+    url = make_url(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # generated name, not user input
+    fresh = url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(fresh, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    return fresh
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """A real S3-compatible HTTP server (moto's server mode) for the whole session.
