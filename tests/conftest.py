@@ -14,6 +14,22 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+
+def _hide_triton_model_repository() -> None:
+    """The repository's `triton/` folder (Triton's model repository) is importable as a
+    namespace package named `triton` when the repo root is on sys.path, as it is under
+    pytest; torch then takes it for OpenAI Triton and transformers fails to import.
+    The real package is a regular one (it has an origin): only the folder is hidden."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.find_spec("triton")
+    if spec is not None and spec.origin is None:
+        sys.modules["triton"] = None  # type: ignore[assignment]
+
+
+_hide_triton_model_repository()
+
 from embedding_studio.embedded import services  # noqa: E402
 
 SCIFACT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
