@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     INFERENCE_HOST: str = "127.0.0.1"
     INFERENCE_GRPC_PORT: int = Field(8001, gt=0, lt=65536)
     INFERENCE_HTTP_PORT: int = Field(8000, gt=0, lt=65536)
-    INFERENCE_MODEL_REPO: str = str(REPO_ROOT / "triton" / "model_repository")
+    # Not a top-level `triton/` folder: with the repository root on sys.path it would
+    # shadow the `triton` compiler package that transformers probes for.
+    INFERENCE_MODEL_REPO: str = str(REPO_ROOT / "deploy" / "triton" / "model_repository")
     INFERENCE_TIMEOUT_S: float = Field(10.0, gt=0)
     MODEL_CACHE_DIR: str = str(Path.home() / ".cache" / "embedding_studio" / "models")
     INFERENCE_BATCH_SIZE: int = Field(32, gt=0)
@@ -85,10 +87,12 @@ class Settings(BaseSettings):
     NUM_ITERATIONS: int = Field(10, gt=0)
     SOFTMIN_TEMPERATURE: float = Field(1.0, gt=0)
     IMPROVEMENT_SECONDS_INTERVAL: float = Field(3600, gt=0)
+    IMPROVEMENT_BATCH_SIZE: int = Field(100, gt=0)
 
     # --- clickstream ---------------------------------------------------------------
     CLICKSTREAM_MAX_EVENTS_PER_REQUEST: int = Field(1000, gt=0)
     CLICKSTREAM_TIME_WINDOW_S: int = Field(7 * 24 * 3600, gt=0)
+    CLICKSTREAM_MAX_CLOCK_SKEW_S: int = Field(300, ge=0)
 
     # --- embedded mode -------------------------------------------------------------
     EMBEDDED_DATA_DIR: str = str(Path.home() / ".embedding_studio")

@@ -1,0 +1,150 @@
+"""The built-in text plugin: all-MiniLM-L6-v2 (384 d, cosine), active by default.
+
+Items are plain texts (or any JSON object, flattened to one line); each is split into
+parts of at most the model's maximum sequence length by a token-group splitter, and an
+object's distance to a query is its closest part's (MIN aggregation), which suits
+documents whose relevant passage is in one chunk. Items are carried inline in upsertion
+requests; plugins that load from PostgreSQL or S3 subclass this one and override
+`get_data_loader()` (see plugins/custom/README.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from embedding_studio.embeddings.inference.triton.client import TritonClientFactory
+from embedding_studio.embeddings.inference.triton.text_to_text.bert import (
+    TextToTextBERTTritonClientFactory,
+)
+from sentence_transformers import SentenceTransformer
+from transformers import AutoTokenizer
+
+from embedding_studio.context.app_context import context
+from embedding_studio.core.config import settings
+from embedding_studio.core.plugin import FineTuningMethod
+from embedding_studio.data_storage.loaders.data_loader import DataLoader
+from embedding_studio.data_storage.loaders.inline.inline_loader import InlineDataLoader
+from embedding_studio.embeddings.data.items.managers.text import TextItemSetManager
+from embedding_studio.embeddings.data.preprocessors.preprocessor import ItemsDatasetDictPreprocessor
+from embedding_studio.embeddings.data.utils.fields_normalizer import DatasetFieldsNormalizer
+from embedding_studio.embeddings.models.text_to_text.sbert import TextToTextSBERTModel
+from embedding_studio.embeddings.splitters.dataset_splitter import ItemsSetSplitter
+from embedding_studio.embeddings.splitters.text.dummy_sentence_splitter import DummySentenceSplitter
+from embedding_studio.embeddings.splitters.text.tokenized_grouped_splitter import (
+    TokenGroupTextSplitter,
+)
+from embedding_studio.experiments.experiments_tracker import ExperimentsManager
+from embedding_studio.experiments.metrics_accumulator import MetricsAccumulator
+from embedding_studio.models.embeddings.models import (
+    MetricAggregationType,
+    MetricType,
+    SearchIndexInfo,
+)
+from embedding_studio.models.plugin import FineTuningBuilder, PluginMeta
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MAX_TOKENS = 256  # the model's max_seq_length; the splitter leaves room for special tokens
+
+
+def _accumulators() -> list[MetricsAccumulator]:
+    shifts = dict(calc_mean=True, calc_sliding=True, calc_min=True, calc_max=True)
+    return [
+        MetricsAccumulator("train_loss", **shifts),
+        MetricsAccumulator("train_not_irrelevant_dist_shift", **shifts),
+        MetricsAccumulator("train_irrelevant_dist_shift", **shifts),
+        MetricsAccumulator("test_loss"),
+        MetricsAccumulator("test_not_irrelevant_dist_shift"),
+        MetricsAccumulator("test_irrelevant_dist_shift"),
+    ]
+
+
+class DefaultTextFineTuningMethod(FineTuningMethod):
+    """Semantic text search with all-MiniLM-L6-v2, loaded offline when a local copy exists."""
+
+    meta = PluginMeta(
+        name="DefaultTextFineTuningMethod",
+        version="0.1.0",
+        description="all-MiniLM-L6-v2 text search with token-group splitting",
+    )
+
+    def __init__(self) -> None:
+        self.model_name = MODEL_NAME
+        self.inference_client_factory: TritonClientFactory | None = None
+        self.normalizer = DatasetFieldsNormalizer("item", "item_id")
+        tokenizer = context.model_downloader.download_model(
+            model_name=self.model_name,
+            download_fn=lambda path: AutoTokenizer.from_pretrained(path),
+        )
+        self.items_set_manager = TextItemSetManager(
+            self.normalizer,
+            items_set_splitter=ItemsSetSplitter(
+                TokenGroupTextSplitter(
+                    tokenizer=tokenizer,
+                    blocks_splitter=DummySentenceSplitter(),
+                    max_tokens=MAX_TOKENS,
+                )
+            ),
+            do_augment_test=False,
+        )
+        self.data_loader: DataLoader = InlineDataLoader()
+        self.accumulators = _accumulators()
+        self.manager = ExperimentsManager.from_wrapper(
+            wrapper=context.mlflow_client,
+            main_metric="test_not_irrelevant_dist_shift",
+            plugin_name=self.meta.name,
+            accumulators=self.accumulators,
+        )
+
+    def upload_initial_model(self) -> None:
+        model = context.model_downloader.download_model(
+            model_name=self.model_name,
+            download_fn=lambda path: SentenceTransformer(path, device="cpu"),
+        )
+        self.manager.upload_initial_model(TextToTextSBERTModel(model))
+
+    def get_query_retriever(self) -> Any:
+        from embedding_studio.clickstream_storage.text_query_retriever import TextQueryRetriever
+
+        return TextQueryRetriever()
+
+    def get_items_preprocessor(self) -> ItemsDatasetDictPreprocessor:
+        return self.items_set_manager.preprocessor
+
+    def get_data_loader(self) -> DataLoader:
+        return self.data_loader
+
+    def get_manager(self) -> ExperimentsManager:
+        return self.manager
+
+    def get_inference_client_factory(self) -> TritonClientFactory:
+        if self.inference_client_factory is None:
+            self.inference_client_factory = TextToTextBERTTritonClientFactory(
+                f"{settings.INFERENCE_HOST}:{settings.INFERENCE_GRPC_PORT}",
+                plugin_name=self.meta.name,
+                preprocessor=self.items_set_manager.preprocessor,
+                model_name=self.model_name,
+            )
+        return self.inference_client_factory
+
+    def get_fine_tuning_builder(self, clickstream: list[Any]) -> FineTuningBuilder:
+        raise NotImplementedError("fine-tuning lands with the fine-tuning issue")
+
+    def get_search_index_info(self) -> SearchIndexInfo:
+        return SearchIndexInfo(
+            dimensions=384,
+            metric_type=MetricType.COSINE,
+            metric_aggregation_type=MetricAggregationType.MIN,
+        )
+
+    def get_vectors_adjuster(self) -> Any:
+        from embedding_studio.embeddings.improvement.torch_based_adjuster import TorchBasedAdjuster
+
+        return TorchBasedAdjuster(
+            search_index_info=self.get_search_index_info(),
+            adjustment_rate=settings.ADJUSTMENT_RATE,
+            num_iterations=settings.NUM_ITERATIONS,
+            softmin_temperature=settings.SOFTMIN_TEMPERATURE,
+        )
+
+    def get_vectordb_optimizations(self) -> list[Any]:
+        return []
