@@ -49,6 +49,9 @@ class TaskKind(StrEnum):
     model_deletion = "model_deletion"
     categories_upsertion = "categories_upsertion"
     categories_deletion = "categories_deletion"
+    improvement = "improvement"
+    """Not a stored task: a trigger for the improvement worker to process the sessions
+    marked for improvement (the message carries the trigger's reason, not a task id)."""
     test = "test"
 
 

@@ -24,4 +24,5 @@ ROUTES: dict[TaskKind, Route] = {
     TaskKind.fine_tuning: Route("fine_tuning_worker", "fine_tuning_worker"),
     TaskKind.model_deployment: Route("model_deployment_worker", "model_deployment_worker"),
     TaskKind.model_deletion: Route("model_deletion_worker", "model_deletion_worker"),
+    TaskKind.improvement: Route("improvement_worker", "improvement_worker"),
 }
