@@ -24,9 +24,8 @@ COPY pyproject.toml README.md ./
 COPY embedding_studio ./embedding_studio
 RUN pip install . pymysql==1.1.1
 
-COPY plugins ./plugins
-COPY migrations ./migrations
-COPY triton ./triton
+# The rest: plugins, migrations, deploy templates (.dockerignore keeps out tests and caches).
+COPY . .
 
 RUN useradd --create-home --uid 1000 studio \
     && mkdir -p /models /cache/models /cache/huggingface \
