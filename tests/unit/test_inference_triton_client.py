@@ -10,6 +10,7 @@ answers; the round trip against a real Triton server belongs to the inference is
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from types import SimpleNamespace
@@ -128,9 +129,11 @@ class _TritonStandIn(service_pb2_grpc.GRPCInferenceServiceServicer):
         self.tower = tower
         self.requests: list[Any] = []
         self.fail_next: grpc.StatusCode | None = None
+        self.delay_s = 0.0
 
     def ModelInfer(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC name)
         self.requests.append(request)
+        time.sleep(self.delay_s)
         if self.fail_next is not None:
             code, self.fail_next = self.fail_next, None
             context.abort(code, "Server is busy")
@@ -204,4 +207,16 @@ def test_model_not_deployed_is_reported_without_retrying(
     with pytest.raises(InferenceUnavailable, match="is not deployed on Triton") as error:
         client.forward_items(["x"])
     assert "deploy" in str(error.value)
+    assert len(servicer.requests) == 1
+
+
+def test_a_hanging_server_ends_the_request_at_the_timeout(
+    use_triton: None, stand_in: tuple[str, _TritonStandIn]
+) -> None:
+    """The timeout bounds the whole request: no retry starts after it."""
+    url, servicer = stand_in
+    servicer.delay_s = 1.5
+    client = e5_factory(url, retry_config=NO_WAIT).get_client(MODEL_ID, timeout_s=0.5)
+    with pytest.raises(InferenceUnavailable, match="in time"):
+        client.forward_query("cells")
     assert len(servicer.requests) == 1

@@ -50,7 +50,8 @@ class LocalInferenceClient(EmbeddingClient):
         if not isinstance(model, EmbeddingsModelInterface):
             raise TypeError(f"expected an EmbeddingsModelInterface, got {type(model).__name__}")
         self.model = model
-        self.model.eval()
+        if model.training:
+            model.eval()
         self._lock = _lock_for(model)
 
     @property

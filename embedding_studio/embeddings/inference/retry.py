@@ -73,9 +73,11 @@ def call_with_retry(
     is_retryable: Callable[[BaseException], bool],
     name: str = "call",
     sleep: Callable[[float], None] = time.sleep,
+    deadline: float | None = None,
 ) -> R:
     """Run `call()`, retrying per `params` while `is_retryable(exc)`; the last
-    exception propagates."""
+    exception propagates. With `deadline` (a `time.monotonic()` value), no attempt
+    starts after it: the caller bounds the whole call, retries included."""
     attempt = 1
     while True:
         try:
@@ -85,6 +87,8 @@ def call_with_retry(
                 raise
             attempt += 1
             pause = params.wait_before(attempt)
+            if deadline is not None and time.monotonic() + pause >= deadline:
+                raise
             logger.warning(
                 "%s failed (%s); attempt %d of %d in %.2f s",
                 name, exc, attempt, params.max_attempts, pause,

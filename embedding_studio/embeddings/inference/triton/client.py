@@ -13,6 +13,7 @@ implement `_create_triton_client`.
 from __future__ import annotations
 
 import logging
+import time
 from abc import abstractmethod
 from functools import cached_property
 from typing import Any
@@ -25,18 +26,24 @@ from embedding_studio.core.errors import NotFound
 from embedding_studio.embeddings.inference.client import EmbeddingClient, QueryPreprocessor
 from embedding_studio.embeddings.inference.loaded_models import loaded_models
 from embedding_studio.embeddings.inference.local_client import LocalInferenceClient
-from embedding_studio.embeddings.inference.retry import RetryConfig, RetryParams, retry_method
+from embedding_studio.embeddings.inference.retry import (
+    RetryConfig,
+    RetryParams,
+    call_with_retry,
+    retry_method,
+)
 from embedding_studio.embeddings.inference.triton.failures import InferenceFailure, TritonCallFailed
 from embedding_studio.embeddings.inference.triton.model_info import (
     DeployedModelInfo,
     deployed_model_infos,
 )
 
-__all__ = ["RetryConfig", "RetryParams", "TritonClient", "TritonClientFactory"]
+__all__ = ["RetryConfig", "RetryParams", "TritonClient", "TritonClientFactory", "retry_method"]
 
 logger = logging.getLogger(__name__)
 
 OUTPUT_NAME = "output"
+DEADLINE_EXCEEDED = "StatusCode.DEADLINE_EXCEEDED"
 
 
 class TritonClient(EmbeddingClient):
@@ -51,7 +58,8 @@ class TritonClient(EmbeddingClient):
     :param same_query_and_items: one deployed model serves queries and items
     :param retry_config: retries of "query_inference" and "items_inference" calls
     :param preprocessor: converts dict queries to text
-    :param timeout_s: deadline of one call (None: `settings.INFERENCE_TIMEOUT_S`)
+    :param timeout_s: deadline of one request, retries included
+        (None: `settings.INFERENCE_TIMEOUT_S`)
     """
 
     def __init__(
@@ -98,14 +106,16 @@ class TritonClient(EmbeddingClient):
     def is_retryable(self, exc: BaseException) -> bool:
         return isinstance(exc, TritonCallFailed) and exc.retryable
 
-    def _infer(self, model: DeployedModelInfo, inputs: list[InferInput]) -> np.ndarray:
+    def _infer(
+        self, model: DeployedModelInfo, inputs: list[InferInput], timeout_s: float
+    ) -> np.ndarray:
         try:
             response = self.client.infer(
                 model.name,
                 inputs=inputs,
                 model_version=model.version,
                 outputs=[InferRequestedOutput(OUTPUT_NAME)],
-                client_timeout=self.timeout_s,
+                client_timeout=timeout_s,
             )
         except InferenceServerException as exc:
             raise TritonCallFailed(model.name, self.url, exc) from exc
@@ -114,13 +124,26 @@ class TritonClient(EmbeddingClient):
             raise InferenceFailure(f"model {model.name} returned no {OUTPUT_NAME!r}").error()
         return output
 
-    @retry_method(name="query_inference")
-    def _send_query_request(self, inputs: list[InferInput]) -> np.ndarray:
-        return self._infer(self.query_model_info, inputs)
+    def _call(self, name: str, model: DeployedModelInfo, inputs: list[InferInput]) -> np.ndarray:
+        """One request with retries per `retry_config[name]`, all within `timeout_s`."""
+        deadline = time.monotonic() + self.timeout_s
 
-    @retry_method(name="items_inference")
+        def attempt() -> np.ndarray:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                expired = InferenceServerException("deadline exceeded", DEADLINE_EXCEEDED)
+                raise TritonCallFailed(model.name, self.url, expired)
+            return self._infer(model, inputs, remaining)
+
+        return call_with_retry(
+            attempt, self.retry_config[name], self.is_retryable, name=name, deadline=deadline
+        )
+
+    def _send_query_request(self, inputs: list[InferInput]) -> np.ndarray:
+        return self._call("query_inference", self.query_model_info, inputs)
+
     def _send_items_request(self, inputs: list[InferInput]) -> np.ndarray:
-        return self._infer(self.items_model_info, inputs)
+        return self._call("items_inference", self.items_model_info, inputs)
 
     def _embed_queries(self, texts: list[str]) -> np.ndarray:
         try:
