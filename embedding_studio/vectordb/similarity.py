@@ -1,0 +1,249 @@
+"""Nearest objects to a query vector: HNSW over-fetch with an exact fallback.
+
+An object's distance aggregates the distances of ALL its parts (MIN or AVG). Ranking is by
+(distance, reported id), so every page of a query slices the same ordering.
+
+pgvector 0.6 has no iterative index scans: an HNSW scan returns at most `hnsw.ef_search`
+(<= 1000) parts and any WHERE clause filters them afterwards, so a 10% filter leaves ~4 of 10
+rows. We therefore never filter inside the index scan. A "pool" takes the K nearest parts
+(K = ef_search); the filter, visibility and aggregation run over the pool's objects, each
+aggregated over all its parts. Let B be the distance of the pool's farthest part. Any object
+whose MIN or AVG distance is <= B has a part within B, so it is in the pool: the pool's objects
+with distance <= B are exactly the true top objects (up to HNSW recall). If there are enough
+of them, or `max_distance` <= B, the answer is complete; otherwise K grows to 1000, and then
+an exact scan of the filtered set (which the planner runs without the HNSW index) answers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pgvector.sqlalchemy import VECTOR
+from sqlalchemy import Connection, Float, Integer, Select, bindparam, func, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from embedding_studio.core.config import settings
+from embedding_studio.models.embeddings.models import MetricAggregationType, SearchIndexInfo
+from embedding_studio.vectordb.filter_compiler import reported_id
+from embedding_studio.vectordb.schema import CollectionTables, distance
+
+POOL_LIMIT = 1000  # pgvector caps hnsw.ef_search at 1000
+SELECTIVE_OVERFETCH = 20  # pool parts per wanted object when a filter or user applies
+PLAIN_OVERFETCH = 2
+_STATEMENT_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A ranked object: its row id, the id results report (the original's) and distance."""
+
+    object_id: str
+    result_id: str
+    distance: float
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    """What to rank: the visible, filtered objects (`where`) of a collection by distance.
+
+    :param where: condition on the objects table; its named bind parameters get their
+        values from `parameters`
+    :param where_key: a hashable description of `where` when the statements built from it
+        may be cached and reused (None: build them for this query only)
+    """
+
+    tables: CollectionTables
+    index_info: SearchIndexInfo
+    vector: list[float]
+    where: ColumnElement[bool]
+    max_distance: float | None
+    selective: bool
+    where_key: Hashable | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def execution_parameters(self, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.parameters,
+            "query_vector": self.vector,
+            "max_distance": self.max_distance,
+            **extra,
+        }
+
+
+class _StatementCache:
+    """Statements per (collection, shape); building SQLAlchemy constructs costs milliseconds."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Select[Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable | None, build: Callable[[], Select[Any]]) -> Select[Any]:
+        if key is None:
+            return build()
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        statement = build()
+        with self._lock:
+            self._items[key] = statement
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return statement
+
+
+_statements = _StatementCache(_STATEMENT_CACHE_SIZE)
+
+
+def _aggregate(query: NearestQuery) -> Any:
+    if query.index_info.metric_aggregation_type is MetricAggregationType.MIN:
+        return func.min
+    return func.avg
+
+
+def _part_distance(query: NearestQuery) -> ColumnElement[float]:
+    vector = bindparam("query_vector", type_=VECTOR(query.index_info.dimensions))
+    return distance(query.tables, query.index_info.metric_type, vector)
+
+
+def _max_distance() -> Any:
+    return bindparam("max_distance", type_=Float)
+
+
+def _exact_select(query: NearestQuery) -> Select[Any]:
+    """All visible, filtered objects ranked exactly; the planner cannot use HNSW here."""
+    objects, parts = query.tables.objects, query.tables.parts
+    object_distance = _aggregate(query)(_part_distance(query))
+    result_id = reported_id(objects).label("result_id")
+    stmt = (
+        select(objects.c.object_id, result_id, object_distance.label("distance"))
+        .select_from(objects.join(parts, parts.c.object_id == objects.c.object_id))
+        .where(query.where)
+        .group_by(objects.c.object_id)
+    )
+    if query.max_distance is not None:
+        stmt = stmt.having(object_distance <= _max_distance())
+    return stmt.order_by(object_distance, result_id).limit(bindparam("needed", type_=Integer))
+
+
+def _pool_select(query: NearestQuery) -> Select[Any]:
+    """The pool's size and boundary, with its objects ranked over all their parts.
+
+    The pool's objects are visited one by one (LATERAL: primary-key lookups), never by
+    scanning the objects table."""
+    objects, parts = query.tables.objects, query.tables.parts
+    part_distance = _part_distance(query)
+    pool = (
+        select(parts.c.object_id, part_distance.label("distance"))
+        .order_by(part_distance)
+        .limit(bindparam("pool_size", type_=Integer))
+        .cte("pool")
+    )
+    stats = select(
+        func.count().label("pool_size"), func.max(pool.c.distance).label("boundary")
+    ).subquery("stats")
+    candidates = select(pool.c.object_id).distinct().subquery("candidates")
+    matched = (
+        select(objects.c.object_id, reported_id(objects).label("result_id"))
+        .where(objects.c.object_id == candidates.c.object_id, query.where)
+        .lateral("matched")
+    )
+    aggregated = (
+        select(_aggregate(query)(part_distance).label("distance"))
+        .where(parts.c.object_id == matched.c.object_id)
+        .lateral("aggregated")
+    )
+    ranked = (
+        select(matched.c.object_id, matched.c.result_id, aggregated.c.distance)
+        .select_from(candidates.join(matched, true()).join(aggregated, true()))
+        .where(aggregated.c.distance.is_not(None))
+        .order_by(aggregated.c.distance, matched.c.result_id)
+        .limit(bindparam("needed", type_=Integer))
+    )
+    if query.max_distance is not None:
+        ranked = ranked.where(aggregated.c.distance <= _max_distance())
+    rows = ranked.subquery("ranked")
+    return (
+        select(
+            stats.c.pool_size, stats.c.boundary, rows.c.object_id, rows.c.result_id, rows.c.distance
+        )
+        .select_from(stats.outerjoin(rows, true()))
+        .order_by(rows.c.distance, rows.c.result_id)
+    )
+
+
+def _statement(query: NearestQuery, kind: str) -> Select[Any]:
+    build = _pool_select if kind == "pool" else _exact_select
+    key = None
+    if query.where_key is not None:
+        key = (
+            query.tables.key,
+            query.index_info.model_dump_json(),
+            query.where_key,
+            query.max_distance is None,
+            kind,
+        )
+    return _statements.get(key, lambda: build(query))
+
+
+def set_search_parameters(connection: Connection, ef_search: int) -> None:
+    """Transaction-local: HNSW candidate list size, and UTC for date filters."""
+    connection.execute(
+        select(
+            func.set_config("hnsw.ef_search", str(ef_search), True),
+            func.set_config("TimeZone", "UTC", True),
+        )
+    )
+
+
+def pool_sizes(needed: int, selective: bool) -> list[int]:
+    """The pool sizes to try before the exact scan (empty: go straight to the exact scan)."""
+    if needed > POOL_LIMIT:
+        return []
+    factor = SELECTIVE_OVERFETCH if selective else PLAIN_OVERFETCH
+    first = min(POOL_LIMIT, max(settings.VECTORDB_HNSW_EF_SEARCH // 2, factor * needed))
+    return [first] if first >= POOL_LIMIT else [first, POOL_LIMIT]
+
+
+def ef_search_for(pool_size: int) -> int:
+    """Twice the pool: the tail of an HNSW candidate list is its least accurate part."""
+    return min(POOL_LIMIT, max(settings.VECTORDB_HNSW_EF_SEARCH, 2 * pool_size))
+
+
+def _from_pool(
+    connection: Connection, query: NearestQuery, size: int, needed: int
+) -> list[Ranked] | None:
+    """The ranking from a pool of `size` parts, or None when the pool cannot decide it."""
+    set_search_parameters(connection, ef_search_for(size))
+    parameters = query.execution_parameters(pool_size=size, needed=needed)
+    rows = connection.execute(_statement(query, "pool"), parameters).all()
+    pooled, boundary = rows[0].pool_size, rows[0].boundary
+    if pooled < size:  # fewer parts than asked for: leave it to the exact scan
+        return None
+    ranked = [
+        Ranked(row.object_id, row.result_id, float(row.distance))
+        for row in rows
+        if row.object_id is not None and row.distance <= boundary
+    ]
+    if len(ranked) >= needed:
+        return ranked[:needed]
+    if query.max_distance is not None and boundary >= query.max_distance:
+        return ranked
+    return None
+
+
+def nearest(connection: Connection, query: NearestQuery, needed: int) -> list[Ranked]:
+    """The first `needed` objects by (distance, reported id); fewer when fewer qualify."""
+    for size in pool_sizes(needed, query.selective):
+        ranked = _from_pool(connection, query, size, needed)
+        if ranked is not None:
+            return ranked
+    set_search_parameters(connection, settings.VECTORDB_HNSW_EF_SEARCH)
+    parameters = query.execution_parameters(needed=needed)
+    rows = connection.execute(_statement(query, "exact"), parameters).all()
+    return [Ranked(row.object_id, row.result_id, float(row.distance)) for row in rows]
