@@ -15,8 +15,9 @@ PYTEST_FLAGS ?= -q -p no:cacheprovider --timeout=900 -ra
 TESTS ?= tests
 ARGS ?=
 
-# platformdirs (used by pgserver for its lock file) wants a runtime dir.
-export XDG_RUNTIME_DIR ?= /tmp
+# pgserver keeps a lock file in the user's runtime dir, which must exist with mode 0700.
+export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
+$(shell mkdir -p -m 700 $(XDG_RUNTIME_DIR))
 
 .PHONY: run test install install-dev lint compose-check clean-venv
 

@@ -153,7 +153,7 @@ def stop_children(children: Sequence[ChildProcess], grace_s: float) -> None:
     for child in stubborn:
         logger.warning("%s did not stop within %.0f s: killing it", child.name, grace_s)
         child.signal(signal.SIGKILL)
-    _wait_until_stopped(stubborn, 2.0)
+    _wait_until_stopped(stubborn, 1.5)
     for child in stubborn:
         if child.alive():
             logger.error("%s (pid %s) survived SIGKILL", child.name, child.pid)

@@ -23,6 +23,7 @@ import psycopg
 import pytest
 import redis
 
+from embedding_studio.embedded import services
 from embedding_studio.embedded.services import free_port
 
 pytestmark = pytest.mark.slow
@@ -96,7 +97,8 @@ class Stack:
             try:
                 response = httpx.get(url, timeout=10)
                 last = f"{response.status_code} {response.text}"
-                if response.status_code == 200:
+                ready = (self.data_dir / "run" / "endpoints.json").exists()  # workers started
+                if response.status_code == 200 and ready:
                     return response.json()
             except httpx.HTTPError as exc:
                 last = exc
@@ -264,3 +266,32 @@ def test_up_refuses_a_taken_port_and_names_it(tmp_path: Path) -> None:
     assert result.returncode == 1, output
     assert str(port) in output and "API_PORT" in output, output
     assert not (tmp_path / "data" / "postgres").exists(), "servers started despite the taken port"
+
+
+def test_up_uses_the_servers_it_is_given(
+    tmp_path: Path, stack_factory: list[Stack], fresh_database_url: str, mlflow_uri: str
+) -> None:
+    # A Redis of its own: the session's one carries other tests' queues.
+    given_redis = services.start_redis(tmp_path / "given-redis", free_port())
+    try:
+        env = {
+            **stack_environment(),
+            "POSTGRES_URL": fresh_database_url,
+            "REDIS_URL": given_redis.url,
+            "MLFLOW_TRACKING_URI": mlflow_uri,
+        }
+        data_dir = tmp_path / "data"
+        stack = Stack(data_dir, env, tmp_path / "up.log")
+        stack_factory.append(stack)
+        stack.start()
+        assert_all_dependencies_ok(stack.wait_healthy())
+        endpoints = stack.endpoints()
+        assert endpoints["postgres"] == fresh_database_url
+        assert endpoints["redis"] == given_redis.url
+        assert endpoints["mlflow"] == mlflow_uri
+        for own_server in ("postgres", "redis", "mlflow"):
+            assert not (data_dir / own_server).exists(), f"started its own {own_server}"
+        assert stack.terminate() == 0, stack.output()
+        assert given_redis.server.is_running(), "stopped a server it did not start"
+    finally:
+        given_redis.stop()
