@@ -17,7 +17,7 @@ ARGS ?=
 
 # pgserver keeps a lock file in the user's runtime dir, which must exist with mode 0700.
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
-$(shell mkdir -p -m 700 $(XDG_RUNTIME_DIR))
+$(shell mkdir -p $(XDG_RUNTIME_DIR) && chmod 700 $(XDG_RUNTIME_DIR))
 
 .PHONY: run test install install-dev lint compose-check clean-venv
 
