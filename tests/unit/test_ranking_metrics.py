@@ -12,4 +12,5 @@ def test_ndcg_is_one_for_the_ideal_ranking_and_discounts_lower_ranks() -> None:
 def test_mrr_and_recall() -> None:
     assert mrr_at_k(["x", "y", "a"], {"a": 1}) == 1 / 3
     assert mrr_at_k(["x"], {"a": 1}) == 0.0
-    assert recall_at_k(["a", "x", "b"], {"a": 1, "b": 1, "c": 1}, k=2) == 0.5
+    assert recall_at_k(["a", "x", "b"], {"a": 1, "b": 1, "c": 1}, k=2) == 1 / 3
+    assert recall_at_k(["a", "x", "b"], {"a": 1, "b": 1}, k=3) == 1.0
