@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -17,9 +19,20 @@ import httpx
 from embedding_studio.embedded.services import free_port
 
 
+@dataclass(frozen=True)
+class Platform:
+    api_url: str
+    postgres_url: str
+
+
+def read_endpoints(data_dir: Path) -> dict[str, str]:
+    """The URLs a running `embedding-studio up` wrote into its data folder."""
+    return json.loads((data_dir / "run" / "endpoints.json").read_text())
+
+
 @contextmanager
-def running_platform(data_dir: Path | None = None, timeout_s: float = 600) -> Iterator[str]:
-    """Yield the API URL of a freshly started embedded platform; stop it afterwards."""
+def running_platform(data_dir: Path | None = None, timeout_s: float = 600) -> Iterator[Platform]:
+    """Yield the URLs of a freshly started embedded platform; stop it afterwards."""
     folder = data_dir or Path(tempfile.mkdtemp(prefix="es-bench-"))
     api_port = free_port()
     env = {
@@ -51,7 +64,7 @@ def running_platform(data_dir: Path | None = None, timeout_s: float = 600) -> It
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the platform was not healthy in {timeout_s} s; see {folder}")
             time.sleep(1.0)
-        yield url
+        yield Platform(api_url=url, postgres_url=read_endpoints(folder)["postgres"])
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -72,8 +72,8 @@ def main() -> None:
     if args.api_url:
         figures = run(args.api_url, args.dataset, args.split, not args.no_upsert)
     else:
-        with running_platform() as api_url:
-            figures = run(api_url, args.dataset, args.split, not args.no_upsert)
+        with running_platform() as platform:
+            figures = run(platform.api_url, args.dataset, args.split, not args.no_upsert)
     print(json.dumps(figures, indent=2))
 
 

@@ -1,0 +1,259 @@
+"""Sustained clickstream ingestion through the REST API.
+
+    python -m benchmarks.clickstream_ingestion [--api-url URL] [--clients 16]
+        [--duration-s 20] [--events-per-request 20] [--sessions-per-client 10]
+
+Concurrent clients (threads, one keep-alive HTTP connection each) register sessions, then
+push batches of events for `--duration-s` seconds; a small share of pushes are retries of
+an earlier batch (their events must not be stored twice). Afterwards every session is read
+back and the stored events are compared with what the server acknowledged: the run fails
+(exit 1) on any lost or duplicated event. Prints events/s and request latency percentiles
+as JSON; the timing figures are reported, not asserted.
+
+Without --api-url it starts its own server: an embedded PostgreSQL (pgserver) and
+`uvicorn embedding_studio.main:app` with no plugins, in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from embedding_studio.embedded import services
+
+EVENTS_PATH = "/api/v1/clickstream/session/events"
+SESSION_PATH = "/api/v1/clickstream/session"
+
+
+@contextmanager
+def own_server(workers: int, timeout_s: float = 120) -> Iterator[str]:
+    """An embedded PostgreSQL and a uvicorn API over it, stopped afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="es-clickstream-bench-"))
+    postgres = services.start_postgres(folder / "pg")
+    port = services.free_port()
+    env = {
+        **os.environ,
+        "POSTGRES_URL": postgres.url,
+        "INFERENCE_USED_PLUGINS": "[]",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("ADMIN_API_KEY", None)
+    env.pop("DOCUMENT_STORE_URL", None)
+    log = open(folder / "api.log", "ab")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "embedding_studio.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+         "--no-access-log"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the API exited; see {folder / 'api.log'}")
+            try:
+                if httpx.get(f"{url}/api/v1/ping", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the API did not start in {timeout_s} s; see {folder}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+        postgres.stop()
+
+
+@dataclass
+class ClientTally:
+    latencies_ms: list[float] = field(default_factory=list)
+    sent: int = 0
+    acknowledged: int = 0
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _session_body(session_id: str) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "search_query": f"benchmark query {session_id}",
+        "search_results": [{"object_id": f"obj{i}", "rank": i} for i in range(20)],
+        "user_id": "bench-user",
+    }
+
+
+def run_client(
+    url: str,
+    number: int,
+    sessions: list[str],
+    events_per_request: int,
+    retry_share: float,
+    outside_share: float,
+    start: threading.Barrier,
+    until: list[float],
+) -> ClientTally:
+    tally = ClientTally()
+    rng = random.Random(number)
+    sent_batches: list[dict[str, Any]] = []
+    with httpx.Client(base_url=url, timeout=30) as http:
+        start.wait()
+        sequence = 0
+        while time.monotonic() < until[0]:
+            if sent_batches and rng.random() < retry_share:
+                body = rng.choice(sent_batches)  # a client retrying an acknowledged batch
+            else:
+                session_id = sessions[sequence % len(sessions)]
+                body = {
+                    "session_id": session_id,
+                    "events": [
+                        {
+                            "event_id": f"c{number}-{sequence}-{i}",
+                            "object_id": (
+                                f"obj{rng.randrange(20)}"
+                                if rng.random() > outside_share
+                                else "banner"  # a click outside the session's results
+                            ),
+                            "event_type": rng.choice(("click", "view")),
+                        }
+                        for i in range(events_per_request)
+                    ],
+                }
+                sequence += 1
+            started = time.perf_counter()
+            response = http.post(EVENTS_PATH, json=body)
+            tally.latencies_ms.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                tally.errors.append(f"{response.status_code} {response.text[:200]}")
+                continue
+            result = response.json()
+            tally.sent += len(body["events"])
+            tally.acknowledged += result["stored"]
+            tally.duplicates += result["duplicates"]
+            if len(sent_batches) < 50:
+                sent_batches.append(body)
+    return tally
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def stored_events(url: str, sessions: list[str]) -> int:
+    with httpx.Client(base_url=url, timeout=60) as http:
+        return sum(
+            len(http.get(SESSION_PATH, params={"session_id": s}).json()["events"]) for s in sessions
+        )
+
+
+def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    run_id = f"bench{int(time.time())}"
+    per_client = [
+        [f"{run_id}-c{c}-s{s}" for s in range(args.sessions_per_client)]
+        for c in range(args.clients)
+    ]
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for session_id in (s for sessions in per_client for s in sessions):
+            http.post(SESSION_PATH, json=_session_body(session_id)).raise_for_status()
+
+    start = threading.Barrier(args.clients + 1)
+    until = [0.0]
+    tallies: list[ClientTally] = [ClientTally() for _ in range(args.clients)]
+
+    def work(c: int) -> None:
+        tallies[c] = run_client(
+            url,
+            c,
+            per_client[c],
+            args.events_per_request,
+            args.retry_share,
+            args.outside_share,
+            start,
+            until,
+        )
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in range(args.clients)]
+    for t in threads:
+        t.start()
+    until[0] = time.monotonic() + args.duration_s
+    began = time.perf_counter()
+    start.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+
+    latencies = [ms for t in tallies for ms in t.latencies_ms]
+    acknowledged = sum(t.acknowledged for t in tallies)
+    stored = stored_events(url, [s for sessions in per_client for s in sessions])
+    return {
+        "clients": args.clients,
+        "events_per_request": args.events_per_request,
+        "duration_s": round(elapsed, 1),
+        "requests": len(latencies),
+        "events_sent": sum(t.sent for t in tallies),
+        "events_acknowledged_new": acknowledged,
+        "events_acknowledged_duplicate": sum(t.duplicates for t in tallies),
+        "events_stored": stored,
+        "lost_or_duplicated": stored - acknowledged,
+        "errors": sum(len(t.errors) for t in tallies),
+        "first_errors": [e for t in tallies for e in t.errors][:3],
+        "events_per_s": round(sum(t.sent for t in tallies) / elapsed, 1),
+        "new_events_per_s": round(acknowledged / elapsed, 1),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.50), 1),
+            "p95": round(percentile(latencies, 0.95), 1),
+            "p99": round(percentile(latencies, 0.99), 1),
+            "max": round(max(latencies, default=0.0), 1),
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--api-url", help="an API to measure; default: start one here")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--duration-s", type=float, default=20.0)
+    parser.add_argument("--events-per-request", type=int, default=20)
+    parser.add_argument("--sessions-per-client", type=int, default=10)
+    parser.add_argument("--retry-share", type=float, default=0.02, help="pushes that are retries")
+    parser.add_argument(
+        "--outside-share", type=float, default=0.02, help="events on objects not shown"
+    )
+    parser.add_argument("--api-workers", type=int, default=1, help="uvicorn workers (own server)")
+    args = parser.parse_args()
+    if args.api_url:
+        figures = run(args.api_url, args)
+    else:
+        with own_server(args.api_workers) as url:
+            figures = run(url, args)
+    print(json.dumps(figures, indent=2))
+    ok = figures["lost_or_duplicated"] == 0 and figures["errors"] == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
