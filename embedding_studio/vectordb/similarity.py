@@ -6,12 +6,13 @@ An object's distance aggregates the distances of ALL its parts (MIN or AVG). Ran
 pgvector 0.6 has no iterative index scans: an HNSW scan returns at most `hnsw.ef_search`
 (<= 1000) parts and any WHERE clause filters them afterwards, so a 10% filter leaves ~4 of 10
 rows. We therefore never filter inside the index scan. A "pool" takes the K nearest parts
-(K = ef_search); the filter, visibility and aggregation run over the pool's objects, each
+(with ef_search = 2K); the filter, visibility and aggregation run over the pool's objects, each
 aggregated over all its parts. Let B be the distance of the pool's farthest part. Any object
 whose MIN or AVG distance is <= B has a part within B, so it is in the pool: the pool's objects
 with distance <= B are exactly the true top objects (up to HNSW recall). If there are enough
-of them, or `max_distance` <= B, the answer is complete; otherwise K grows to 1000, and then
-an exact scan of the filtered set (which the planner runs without the HNSW index) answers.
+of them, or `max_distance` <= B, the answer is complete; otherwise K grows to 1000 (when the
+first pool's match rate predicts enough matches), and then an exact scan of the filtered set
+(which the planner runs without the HNSW index, through the GIN index when it can) answers.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ POOL_LIMIT = 1000  # pgvector caps hnsw.ef_search at 1000
 SELECTIVE_OVERFETCH = 20  # pool parts per wanted object when a filter or user applies
 PLAIN_OVERFETCH = 2
 _STATEMENT_CACHE_SIZE = 256
+RANDOM_PAGE_COST = "1.1"
 
 
 @dataclass(frozen=True)
@@ -192,11 +194,13 @@ def _statement(query: NearestQuery, kind: str) -> Select[Any]:
 
 
 def set_search_parameters(connection: Connection, ef_search: int) -> None:
-    """Transaction-local: HNSW candidate list size, and UTC for date filters."""
+    """Transaction-local: HNSW candidate list size; UTC for date filters; random page cost
+    for data that lives in memory or on SSD (it lets filtered scans use the GIN index)."""
     connection.execute(
         select(
             func.set_config("hnsw.ef_search", str(ef_search), True),
             func.set_config("TimeZone", "UTC", True),
+            func.set_config("random_page_cost", RANDOM_PAGE_COST, True),
         )
     )
 
@@ -215,34 +219,45 @@ def ef_search_for(pool_size: int) -> int:
     return min(POOL_LIMIT, max(settings.VECTORDB_HNSW_EF_SEARCH, 2 * pool_size))
 
 
-def _from_pool(
-    connection: Connection, query: NearestQuery, size: int, needed: int
-) -> list[Ranked] | None:
-    """The ranking from a pool of `size` parts, or None when the pool cannot decide it."""
+@dataclass(frozen=True)
+class _PoolOutcome:
+    ranked: list[Ranked] | None  # None: the pool cannot decide the ranking
+    matches: int  # objects of the pool that pass the filter (and max_distance), up to `needed`
+
+
+def _from_pool(connection: Connection, query: NearestQuery, size: int, needed: int) -> _PoolOutcome:
     set_search_parameters(connection, ef_search_for(size))
     parameters = query.execution_parameters(pool_size=size, needed=needed)
     rows = connection.execute(_statement(query, "pool"), parameters).all()
     pooled, boundary = rows[0].pool_size, rows[0].boundary
+    found = [row for row in rows if row.object_id is not None]
     if pooled < size:  # fewer parts than asked for: leave it to the exact scan
-        return None
+        return _PoolOutcome(None, 0)
     ranked = [
         Ranked(row.object_id, row.result_id, float(row.distance))
-        for row in rows
-        if row.object_id is not None and row.distance <= boundary
+        for row in found
+        if row.distance <= boundary
     ]
     if len(ranked) >= needed:
-        return ranked[:needed]
+        return _PoolOutcome(ranked[:needed], len(found))
     if query.max_distance is not None and boundary >= query.max_distance:
-        return ranked
-    return None
+        return _PoolOutcome(ranked, len(found))
+    return _PoolOutcome(None, len(found))
 
 
 def nearest(connection: Connection, query: NearestQuery, needed: int) -> list[Ranked]:
-    """The first `needed` objects by (distance, reported id); fewer when fewer qualify."""
+    """The first `needed` objects by (distance, reported id); fewer when fewer qualify.
+
+    After a pool fails, the share of its objects that matched predicts the next pool's
+    yield; when that falls short of `needed`, the exact scan runs at once."""
+    previous: tuple[int, int] | None = None  # (pool size, matches) of the last attempt
     for size in pool_sizes(needed, query.selective):
-        ranked = _from_pool(connection, query, size, needed)
-        if ranked is not None:
-            return ranked
+        if previous is not None and previous[1] * size / previous[0] < needed:
+            break
+        outcome = _from_pool(connection, query, size, needed)
+        if outcome.ranked is not None:
+            return outcome.ranked
+        previous = (size, outcome.matches)
     set_search_parameters(connection, settings.VECTORDB_HNSW_EF_SEARCH)
     parameters = query.execution_parameters(needed=needed)
     rows = connection.execute(_statement(query, "exact"), parameters).all()
