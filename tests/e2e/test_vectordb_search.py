@@ -20,7 +20,7 @@ from embedding_studio.vectordb.vectordb import VectorDb
 from tests.e2e.vectordb_support import ids, index_info, make_object, unique_prefix
 
 DIM = 32
-COUNT = 3000
+COUNT = 2000
 RNG_SEED = 7
 
 
@@ -44,7 +44,7 @@ class Clustered:
             self.payloads[f"o{index:05d}"] = {
                 "bucket": index % 10,  # 10% per value
                 "rare": index % 20 == 7,  # 5%
-                "tiny": index % 200 == 11,  # 0.5%
+                "tiny": index % 100 == 11,  # 1%
             }
         self.queries = _unit(self.centres[:8] + rng.normal(scale=0.1, size=(8, DIM)))
 
