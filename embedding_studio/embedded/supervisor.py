@@ -19,6 +19,7 @@ from types import FrameType
 
 import httpx
 import psutil
+import redis
 
 from embedding_studio.core.config import Settings
 from embedding_studio.embedded import services
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 MAX_RESTARTS = 5
 CHILD_GRACE_S = 6.0  # then SIGKILL; with the servers' stop, all is down within ~13 s
 MLFLOW_READY_TIMEOUT_S = 120.0
+REDIS_GRACE_S = 2.0
 SERVER_CHECK_INTERVAL_S = 5.0
 
 
@@ -59,7 +61,7 @@ class Supervisor:
         self._stop = threading.Event()
         self._state = RunState(self.layout.run)
         self._postgres: services.PostgresService | None = None
-        self._redis: services.RedisService | None = None
+        self._redis: ChildProcess | None = None  # stopped after the processes that use it
         self._children: list[ChildProcess] = []
         self._urls = {name: str(getattr(settings, name)) for name in self.external}
 
@@ -137,9 +139,11 @@ class Supervisor:
         self._raise_if_stopping()
         if "REDIS_URL" not in self.external:
             port = self.settings.EMBEDDED_REDIS_PORT
-            self._redis = services.start_redis(self.layout.redis, port, durable=True)
-            self._urls["REDIS_URL"] = self._redis.url
-            logger.info("Redis (valkey) ready: %s", self._redis.url)
+            self._urls["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+            command = services.valkey_command(self.layout.redis, port)
+            self._redis = self._spawn(ChildSpec("redis", command), dict(os.environ))
+            self._wait_redis(self._redis, self._urls["REDIS_URL"])
+            logger.info("Redis (valkey) ready: %s", self._urls["REDIS_URL"])
         self._record_processes()
         if mlflow is not None:
             self._wait_healthy(mlflow, MLFLOW_READY_TIMEOUT_S)
@@ -197,6 +201,22 @@ class Supervisor:
             f"({child.spec.health_url} -> {last}); see {child.log_path}"
         )
 
+    def _wait_redis(self, child: ChildProcess, url: str, timeout_s: float = 30.0) -> None:
+        client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if child.exit_code() is not None:
+                raise SupervisorError(self._death_report(child, "during start"))
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                self._stop.wait(0.1)
+            self._raise_if_stopping()
+        raise SupervisorError(
+            f"Redis did not answer within {timeout_s:.0f} s; see {child.log_path}"
+        )
+
     # --- supervise ----------------------------------------------------------------
     def _supervise(self) -> None:
         next_server_check = time.monotonic() + SERVER_CHECK_INTERVAL_S
@@ -230,10 +250,6 @@ class Supervisor:
         logger.info("restarted %s (pid %s)", child.name, child.pid)
 
     def _check_servers(self) -> None:
-        if self._redis is not None and not self._redis.server.is_running():  # type: ignore[attr-defined]
-            raise SupervisorError(
-                f"Redis (valkey) stopped unexpectedly; see {self.layout.redis / 'valkey.log'}"
-            )
         if self._postgres is not None and not psutil.pid_exists(self._postmaster_pid() or -1):
             raise SupervisorError(
                 f"PostgreSQL stopped unexpectedly; see {self.layout.postgres / 'log'}"
@@ -252,15 +268,12 @@ class Supervisor:
             self._state.release()
             return
         started = time.monotonic()
-        if self._children:
-            logger.info("stopping %d processes", len(self._children))
-            stop_children(self._children, CHILD_GRACE_S)
+        users = [child for child in self._children if child is not self._redis]
+        if users:
+            logger.info("stopping %d processes", len(users))
+            stop_children(users, CHILD_GRACE_S)
         if self._redis is not None:
-            try:
-                self._redis.server.stop(timeout=2.0)  # type: ignore[attr-defined]
-            except Exception:  # already gone (e.g. Ctrl-C reached it too)
-                logger.debug("valkey was already stopped", exc_info=True)
-            self._redis = None
+            stop_children([self._redis], REDIS_GRACE_S)
         if self._postgres is not None:
             self._stop_postgres(self._postgres)
             self._postgres = None
@@ -306,6 +319,4 @@ class Supervisor:
 
     def _record_processes(self) -> None:
         pids = {child.name: child.pid for child in self._children if child.pid is not None}
-        if self._redis is not None and self._redis.server._process is not None:  # type: ignore[attr-defined]
-            pids["redis"] = self._redis.server._process.pid  # type: ignore[attr-defined]
         self._state.record_processes(pids)
