@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     column,
@@ -27,7 +28,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP, TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP, TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedding_studio.models.payload.fields import field_path_keys
@@ -61,8 +62,10 @@ Condition = ColumnElement[bool]
 
 
 def value_at(payload: ColumnElement[Any], keys: list[str]) -> ColumnElement[Any]:
-    """`payload #> :path`: the JSONB value at the path, SQL NULL when absent."""
-    return payload[tuple(keys)]
+    """`payload #> :path`: the JSONB value at the path, SQL NULL when absent. The path is a
+    real `text[]` parameter (each key quoted by the driver, so a key like "null" is a key)."""
+    path = bindparam(None, list(keys), type_=ARRAY(Text))
+    return payload.op("#>", return_type=JSONB)(path)
 
 
 def text_search_vector(payload: ColumnElement[Any], keys: list[str]) -> ColumnElement[Any]:

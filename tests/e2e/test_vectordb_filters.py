@@ -56,6 +56,7 @@ PAYLOADS: dict[str, dict[str, Any] | None] = {
         "tags": ["wireless", "usb"],
         "specs": {"color": "black"},
         "released": "not a date",
+        "NULL": "a key, not SQL NULL",
     },
     "p6": {},
     "p7": None,
@@ -98,6 +99,8 @@ CASES = [
     ({"term": {"specs.color": "red"}}, {"p1"}),
     ({"term": {"discontinued": True}}, {"p3"}),
     ({"term": {"missing.field": "x"}}, set()),
+    ({"exists": {"field": "NULL"}}, {"p5"}),
+    ({"wildcard": {"NULL": "a key*"}}, {"p5"}),
     # terms / any / all
     ({"terms": {"field": "color", "values": ["red", "white"]}}, {"p1", "p3", "p4"}),
     ({"any": {"field": "tags", "values": ["hdmi", "wireless"]}}, {"p2", "p3", "p5"}),
