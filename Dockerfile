@@ -22,7 +22,8 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 # Dependencies change less often than the code: copy what the install needs first.
 COPY pyproject.toml README.md ./
 COPY embedding_studio ./embedding_studio
-RUN pip install . pymysql==1.1.1
+# Editable, so the package finds plugins/, migrations/ and deploy/ beside it in /app.
+RUN pip install -e . pymysql==1.1.1
 
 # The rest: plugins, migrations, deploy templates (.dockerignore keeps out tests and caches).
 COPY . .
