@@ -84,12 +84,16 @@ class Collection:
 
     # --- reads ---------------------------------------------------------------------------
     def find_by_ids(self, object_ids: list[str], with_vectors: bool = True) -> list[Object]:
-        """The objects with these ids (originals or copies), ordered by id; missing ids are
-        skipped. Without vectors, parts come with empty `vector` lists."""
+        """The objects with these ids (originals or copies), in the order asked; missing ids
+        are skipped. Without vectors, parts come with empty `vector` lists."""
         objects = self._tables.objects
         where = objects.c.object_id == any_(ids_param("ids", list(object_ids)))
         with self._transaction("reading objects") as connection:
-            return load_objects(connection, self._tables, where, with_vectors)
+            found = {
+                obj.object_id: obj
+                for obj in load_objects(connection, self._tables, where, with_vectors)
+            }
+        return [found[object_id] for object_id in dict.fromkeys(object_ids) if object_id in found]
 
     def find_by_original_ids(self, ids: list[str]) -> list[Object]:
         """Every user's personalised copies of these originals, with vectors."""

@@ -230,6 +230,7 @@ def test_upsert_replaces_objects_and_rerunning_it_writes_no_duplicates(
     assert [part.vector for part in a.parts] == [pytest.approx([0.5, 0.5])]
     (b,) = collection.find_by_ids(["b"], with_vectors=False)
     assert [(part.part_id, part.vector) for part in b.parts] == [("b:0", [])]
+    assert [obj.object_id for obj in collection.find_by_ids(["b", "zzz", "a", "b"])] == ["b", "a"]
     assert collection.list_object_ids() == ["a", "b"]
     assert collection.list_object_ids(after="a") == ["b"]
 
