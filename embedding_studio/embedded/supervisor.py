@@ -189,7 +189,7 @@ class Supervisor:
             if child.exit_code() is not None:
                 raise SupervisorError(self._death_report(child, "during start"))
             try:
-                response = httpx.get(child.spec.health_url, timeout=3.0)
+                response = httpx.get(child.spec.health_url, timeout=3.0, trust_env=False)
                 if response.status_code == 200:
                     return
                 last = f"HTTP {response.status_code}: {response.text[:500]}"
