@@ -38,7 +38,6 @@ def running_platform(data_dir: Path | None = None, timeout_s: float = 600) -> It
     env = {
         **os.environ,
         "API_PORT": str(api_port),
-        "EMBEDDED_POSTGRES_PORT": str(free_port()),
         "EMBEDDED_REDIS_PORT": str(free_port()),
         "EMBEDDED_MLFLOW_PORT": str(free_port()),
         "HF_HUB_OFFLINE": "1",

@@ -96,7 +96,6 @@ class Settings(BaseSettings):
 
     # --- embedded mode -------------------------------------------------------------
     EMBEDDED_DATA_DIR: str = str(Path.home() / ".embedding_studio")
-    EMBEDDED_POSTGRES_PORT: int = Field(5433, gt=0, lt=65536)
     EMBEDDED_REDIS_PORT: int = Field(6390, gt=0, lt=65536)
     EMBEDDED_MLFLOW_PORT: int = Field(5001, gt=0, lt=65536)
 
