@@ -47,9 +47,10 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _public_router() -> APIRouter:
-    from embedding_studio.api import search, upsertion
+    from embedding_studio.api import clickstream, search, upsertion
 
     router = APIRouter(prefix="/api/v1")
+    router.include_router(clickstream.router)
     router.include_router(system.router)
     router.include_router(upsertion.upsertion_router)
     router.include_router(upsertion.deletion_router)
@@ -58,7 +59,11 @@ def _public_router() -> APIRouter:
 
 
 def _internal_router() -> APIRouter:
-    return APIRouter(prefix="/api/v1/internal", dependencies=[Depends(require_admin_key)])
+    from embedding_studio.api import clickstream
+
+    router = APIRouter(prefix="/api/v1/internal", dependencies=[Depends(require_admin_key)])
+    router.include_router(clickstream.internal_router)
+    return router
 
 
 def create_app(config: Settings = settings, ctx: AppContext | None = None) -> FastAPI:

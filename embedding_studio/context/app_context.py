@@ -28,6 +28,10 @@ from embedding_studio.models.tasks import TaskKind
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from embedding_studio.data_access.clickstream import ClickstreamDao
+    from embedding_studio.data_access.sessions_for_improvement import (
+        SessionsForImprovementRepository,
+    )
     from embedding_studio.embeddings.models.downloader import ModelDownloader
     from embedding_studio.experiments.mlflow_client_wrapper import MLflowClientWrapper
     from embedding_studio.vectordb.vectordb import VectorDb
@@ -73,6 +77,25 @@ class AppContext:
     @cached_property
     def locks(self) -> LockRepository:
         return LockRepository(self.documents)
+
+    @cached_property
+    def clickstream_dao(self) -> ClickstreamDao:
+        from embedding_studio.data_access.clickstream import ClickstreamDao
+        from embedding_studio.models.clickstream.time_window import TimeWindow
+
+        window = TimeWindow(
+            past_s=self.settings.CLICKSTREAM_TIME_WINDOW_S,
+            future_s=self.settings.CLICKSTREAM_MAX_CLOCK_SKEW_S,
+        )
+        return ClickstreamDao(self.documents, time_window=window)
+
+    @cached_property
+    def sessions_for_improvement(self) -> SessionsForImprovementRepository:
+        from embedding_studio.data_access.sessions_for_improvement import (
+            SessionsForImprovementRepository,
+        )
+
+        return SessionsForImprovementRepository(self.documents)
 
     @cached_property
     def vectordb(self) -> VectorDb:

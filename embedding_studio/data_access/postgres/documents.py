@@ -127,9 +127,11 @@ class PostgresDocumentCollection:
         if not documents:
             return 0
         rows = [{"id": d["_id"], "doc": d} for d in documents]
-        stmt = insert(self._table).values(rows).on_conflict_do_nothing().returning(self._table.c.id)
+        # executemany with RETURNING: SQLAlchemy sends one multi-row INSERT per page of
+        # rows ("insertmanyvalues") from a statement compiled once and cached.
+        stmt = insert(self._table).on_conflict_do_nothing().returning(self._table.c.id)
         with self._begin() as conn:
-            return len(conn.execute(stmt).all())
+            return len(conn.execute(stmt, rows).all())
 
     def get(self, document_id: str) -> Document | None:
         with self._begin() as conn:

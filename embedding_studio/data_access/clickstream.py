@@ -1,0 +1,368 @@
+"""Clickstream sessions and events over the document store (both adapters).
+
+Guarantees, each backed by an atomic operation of the store:
+- the same session id registers one session; registering it again returns it (and adds
+  results it did not have yet, for a front end that pages within one session);
+- a session is numbered into the open batch exactly once: numbers in a batch run
+  1, 2, 3, ... without gaps, even under concurrent registrations (see clickstream_batches);
+- an event is stored once per (session id, event id); a batch of events is validated as a
+  whole before anything is written, and is written in one bulk insert;
+- events for an unregistered session are refused (`NotFound` names the session).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from embedding_studio.core.errors import Conflict, DuplicateKey, InvalidRequest, NotFound
+from embedding_studio.data_access.clickstream_batches import SessionBatches
+from embedding_studio.data_access.clickstream_results_cache import SessionResultsCache
+from embedding_studio.data_access.documents import (
+    CollectionSpec,
+    Document,
+    DocumentStore,
+    GreaterThan,
+)
+from embedding_studio.models.clickstream.session_batches import SessionBatch, SessionBatchStatus
+from embedding_studio.models.clickstream.session_events import NOT_IN_RESULTS, SessionEvent
+from embedding_studio.models.clickstream.sessions import (
+    RegisteredSession,
+    Session,
+    SessionWithEvents,
+)
+from embedding_studio.models.clickstream.time_window import TimeWindow
+from embedding_studio.models.common import to_iso
+from embedding_studio.models.tasks import utc_now
+
+logger = logging.getLogger(__name__)
+
+SESSIONS = CollectionSpec(
+    name="clickstream_sessions",
+    indexed=("batch_id", "session_number", "user_id", "created_at"),
+)
+EVENTS = CollectionSpec(name="clickstream_events", indexed=("session_id", "created_at"))
+
+POLL_S = 0.01
+MERGE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did: `stored` new events; the rest of `received` were already stored
+    (repeated event ids); `flagged` events name objects not among their session's results."""
+
+    received: int
+    stored: int
+    flagged: int
+
+    @property
+    def duplicates(self) -> int:
+        return self.received - self.stored
+
+
+def event_key(session_id: str, event_id: str) -> str:
+    """The stored id of an event: unambiguous whatever characters the ids hold."""
+    return f"{len(session_id)}:{session_id}:{event_id}"
+
+
+def _session_document(session: Session) -> Document:
+    document = session.model_dump(mode="json")
+    document.update(
+        _id=session.session_id,
+        batch_id=None,
+        session_number=None,
+        results_count=len(session.search_results),
+        registered_at=to_iso(utc_now()),
+    )
+    return document
+
+
+def _check_results(session: Session) -> None:
+    seen: set[str] = set()
+    for item in session.search_results:
+        if item.object_id in seen:
+            raise InvalidRequest(
+                f"session {session.session_id!r}: object {item.object_id!r} appears twice "
+                "in search_results; list each shown object once"
+            )
+        seen.add(item.object_id)
+
+
+class ClickstreamDao:
+    """Sessions, events and batches. Plugins reach it as `context.clickstream_dao`.
+
+    :param time_window: timestamps accepted for sessions and events (no bound by default)
+    :param number_wait_s: how long a reader waits for a concurrent registration to number
+        its session before numbering it itself (the registering process died)
+    :param release_wait_s: how long a release waits for registrations already numbered
+        into the batch to finish writing
+    """
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        time_window: TimeWindow | None = None,
+        number_wait_s: float = 2.0,
+        release_wait_s: float = 5.0,
+    ) -> None:
+        self._sessions = store.collection(SESSIONS)
+        self._events = store.collection(EVENTS)
+        self._batches = SessionBatches(store)
+        self._window = time_window or TimeWindow()
+        self._results = SessionResultsCache()
+        self._number_wait_s = number_wait_s
+        self._release_wait_s = release_wait_s
+
+    # --- sessions --------------------------------------------------------------------
+
+    def register_session(self, session: Session) -> RegisteredSession:
+        """Store the session and number it into the open batch; idempotent by session id.
+
+        :raises InvalidRequest: created_at outside the time window, or an object listed twice
+        :raises Conflict: the id is registered with another query or user
+        """
+        self._window.check(session.created_at, f"session {session.session_id!r}")
+        _check_results(session)
+        existing = self._sessions.get(session.session_id)
+        if existing is None:
+            try:
+                self._sessions.insert(_session_document(session))
+            except DuplicateKey:
+                existing = self._sessions.get(session.session_id)
+            else:
+                return self._registered(self._number(session.session_id))
+        if existing is None:
+            raise Conflict(f"session {session.session_id!r} was deleted while registering")
+        return self._registered(self._await_number(self._reconcile(existing, session)))
+
+    def get_session(self, session_id: str) -> SessionWithEvents | None:
+        """The session with all its events (oldest first), or None if not registered."""
+        document = self._sessions.get(session_id)
+        if document is None:
+            return None
+        document = self._await_number(document)
+        events = self._events_of([session_id]).get(session_id, [])
+        return SessionWithEvents.model_validate({**document, "events": events})
+
+    def mark_session_irrelevant(self, session_id: str) -> RegisteredSession:
+        """Mark the whole session irrelevant (idempotent).
+
+        :raises NotFound: the session is not registered
+        """
+        document = self._sessions.update(session_id, {"is_irrelevant": True})
+        if document is None:
+            raise NotFound(f"session {session_id!r} is not registered")
+        return self._registered(self._await_number(document))
+
+    # --- events ----------------------------------------------------------------------
+
+    def push_events(self, events: Sequence[SessionEvent]) -> PushResult:
+        """Store new events; an event id already stored for its session is ignored.
+
+        Every event is checked before anything is written. An event whose object is not
+        among its session's results is stored with `meta.not_in_results = true`.
+
+        :raises NotFound: an event names an unregistered session (nothing is written)
+        :raises InvalidRequest: a timestamp is outside the time window (nothing is written)
+        """
+        if not events:
+            return PushResult(received=0, stored=0, flagged=0)
+        for event in events:
+            self._window.check(
+                event.created_at, f"event {event.event_id!r} of session {event.session_id!r}"
+            )
+        shown = self._shown_objects({event.session_id for event in events})
+        outside = {e.session_id for e in events if e.object_id not in shown[e.session_id]}
+        if outside:  # cached lists may predate results a repeated registration added
+            shown.update(self._read_shown_objects(outside))
+        rows: dict[str, Document] = {}
+        flagged = 0
+        for event in events:
+            key = event_key(event.session_id, event.event_id)
+            if key in rows:
+                continue  # repeated within the request: the first one counts
+            row = event.model_dump(mode="json")
+            row["_id"] = key
+            if event.object_id not in shown[event.session_id]:
+                row["meta"] = {**(row["meta"] or {}), NOT_IN_RESULTS: True}
+                flagged += 1
+            rows[key] = row
+        stored = self._events.insert_many_new(list(rows.values()))
+        return PushResult(received=len(events), stored=stored, flagged=flagged)
+
+    def _shown_objects(self, session_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The objects each session showed; `NotFound` if any session is unregistered."""
+        shown: dict[str, frozenset[str]] = {}
+        unknown: set[str] = set()
+        for session_id in session_ids:
+            cached = self._results.get(session_id)
+            if cached is None:
+                unknown.add(session_id)
+            else:
+                shown[session_id] = cached
+        if unknown:
+            shown.update(self._read_shown_objects(unknown))
+        return shown
+
+    def _read_shown_objects(self, session_ids: set[str]) -> dict[str, frozenset[str]]:
+        wanted = sorted(session_ids)
+        if len(wanted) == 1:
+            document = self._sessions.get(wanted[0])
+            documents = [document] if document else []
+        else:
+            documents = self._sessions.find({"_id": wanted})
+        found: dict[str, frozenset[str]] = {}
+        for document in documents:
+            objects = frozenset(item["object_id"] for item in document.get("search_results", []))
+            self._results.put(document["_id"], objects)
+            found[document["_id"]] = objects
+        missing = [session_id for session_id in wanted if session_id not in found]
+        if missing:
+            listed = ", ".join(repr(s) for s in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise NotFound(
+                f"session {listed}{more} is not registered; register a session before "
+                "pushing its events (nothing was stored)"
+            )
+        return found
+
+    def _events_of(
+        self, session_ids: Sequence[str], limit: int | None = None
+    ) -> dict[str, list[Document]]:
+        if not session_ids:
+            return {}
+        where: dict[str, Any] = {
+            "session_id": list(session_ids) if len(session_ids) > 1 else session_ids[0]
+        }
+        grouped: dict[str, list[Document]] = {}
+        for document in self._events.find(where, sort=[("created_at", 1)]):
+            events = grouped.setdefault(document["session_id"], [])
+            if limit is None or len(events) < limit:
+                events.append(document)
+        return grouped
+
+    # --- batches ---------------------------------------------------------------------
+
+    def get_batch(self, batch_id: str) -> SessionBatch | None:
+        return self._batches.get(batch_id)
+
+    def get_open_batch(self) -> SessionBatch | None:
+        """The batch new sessions go to (None before the first session)."""
+        return self._batches.get_open()
+
+    def get_batch_sessions(
+        self,
+        batch_id: str,
+        after_number: int | None = None,
+        limit: int | None = None,
+        events_limit: int | None = None,
+    ) -> list[SessionWithEvents]:
+        """A page of the batch's sessions with their events, by session number.
+
+        :param after_number: skip sessions numbered up to and including this
+        :param limit: at most this many sessions (all when None)
+        :param events_limit: at most this many events per session, oldest first (all when None)
+        """
+        documents = self._sessions.find(
+            {"batch_id": batch_id, "session_number": GreaterThan(after_number or 0)},
+            sort=[("session_number", 1)],
+            limit=limit,
+        )
+        events = self._events_of([d["_id"] for d in documents], events_limit)
+        return [
+            SessionWithEvents.model_validate({**d, "events": events.get(d["_id"], [])})
+            for d in documents
+        ]
+
+    def count_batch_sessions(self, batch_id: str) -> int:
+        return self._sessions.count({"batch_id": batch_id})
+
+    def release_batch(self, release_id: str) -> SessionBatch | None:
+        """Close the open batch; idempotent by `release_id` (a repeated call returns the
+        batch that release closed). Returns once every session numbered into the batch
+        is written. None when no session was registered since the last release."""
+        batch = self._batches.release(release_id)
+        if batch is not None:
+            self._await_members(batch)
+        return batch
+
+    def update_batch_status(self, batch_id: str, status: SessionBatchStatus) -> SessionBatch | None:
+        return self._batches.set_status(batch_id, status)
+
+    # --- numbering -------------------------------------------------------------------
+
+    def _number(self, session_id: str) -> Document:
+        batch_id, number = self._batches.take_number()
+        document = self._sessions.update(
+            session_id,
+            {"batch_id": batch_id, "session_number": number},
+            where={"session_number": None},
+        )
+        if document is None:
+            # Only when a reader numbered an apparently abandoned session concurrently.
+            logger.warning("session %s: number %d of batch %s unused", session_id, number, batch_id)
+            document = self._sessions.get(session_id)
+            if document is None:
+                raise NotFound(f"session {session_id!r} was deleted while registering")
+        return document
+
+    def _await_number(self, document: Document) -> Document:
+        """The session once numbered: a concurrent registration numbers it within
+        milliseconds; one whose process died is numbered here after `number_wait_s`."""
+        deadline = time.monotonic() + self._number_wait_s
+        while document.get("session_number") is None:
+            if time.monotonic() >= deadline:
+                logger.warning("session %s was never numbered; numbering it", document["_id"])
+                return self._number(document["_id"])
+            time.sleep(POLL_S)
+            document = self._sessions.get(document["_id"]) or document
+        return document
+
+    def _await_members(self, batch: SessionBatch) -> None:
+        deadline = time.monotonic() + self._release_wait_s
+        while (written := self.count_batch_sessions(batch.batch_id)) < batch.session_counter:
+            if time.monotonic() >= deadline:
+                logger.warning(
+                    "batch %s: %d of %d sessions written after %.1f s",
+                    batch.batch_id,
+                    written,
+                    batch.session_counter,
+                    self._release_wait_s,
+                )
+                return
+            time.sleep(POLL_S)
+
+    def _reconcile(self, existing: Document, session: Session) -> Document:
+        """Check a repeated registration matches the stored one; add new results."""
+        incoming = session.model_dump(mode="json")
+        if (
+            existing.get("search_query") != incoming["search_query"]
+            or existing.get("user_id") != session.user_id
+        ):
+            raise Conflict(
+                f"session {session.session_id!r} is already registered with another query "
+                "or user; use a new session id for a new search"
+            )
+        for _ in range(MERGE_ATTEMPTS):
+            known = {item["object_id"] for item in existing.get("search_results", [])}
+            added = [item for item in incoming["search_results"] if item["object_id"] not in known]
+            if not added:
+                return existing
+            results = existing.get("search_results", []) + added
+            updated = self._sessions.update(
+                session.session_id,
+                {"search_results": results, "results_count": len(results)},
+                where={"results_count": existing.get("results_count", 0)},
+            )
+            if updated is not None:
+                return updated
+            existing = self._sessions.get(session.session_id) or existing
+        raise Conflict(f"session {session.session_id!r} is being updated concurrently; retry")
+
+    @staticmethod
+    def _registered(document: Document) -> RegisteredSession:
+        return RegisteredSession.model_validate(document)

@@ -1,0 +1,1 @@
+"""Clickstream domain models: sessions, their events, and the batches they accumulate in."""
