@@ -13,6 +13,8 @@ from embedding_studio.api.schemas.search import (
 from embedding_studio.context.app_context import AppContext
 from embedding_studio.models.embeddings.objects import SearchResults
 from embedding_studio.models.payload.models import PayloadFilter
+from embedding_studio.services import clickstream
+from embedding_studio.vectordb.collection_info import CollectionInfo
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +53,46 @@ def similarity_search(
         results = collection.find_by_payload_filter(
             request.filter, limit=request.limit, offset=request.offset, sort_by=request.sort_by
         )
-        return _response(results, info.embedding_model_id)
-    query_vector = embed_query(ctx, request.search_query, info.plugin_name, info.embedding_model_id)
-    results = collection.find_similarities(
-        query_vector,
-        limit=request.limit,
+    else:
+        query_vector = embed_query(
+            ctx, request.search_query, info.plugin_name, info.embedding_model_id
+        )
+        results = collection.find_similarities(
+            query_vector,
+            limit=request.limit,
+            offset=request.offset,
+            max_distance=request.max_distance,
+            payload_filter=request.filter,
+            sort_by=request.sort_by,
+            similarity_first=request.similarity_first,
+            user_id=request.user_id,
+        )
+    session_id = _register_session(ctx, request, results, info) if request.create_session else None
+    return _response(results, info.embedding_model_id, session_id)
+
+
+def _register_session(
+    ctx: AppContext, request: SimilaritySearchRequest, results: SearchResults, info: CollectionInfo
+) -> str:
+    """Open the clickstream session of this search with the results it returned."""
+    return clickstream.register_search_session(
+        ctx,
+        request.session_id,
+        request.search_query,
+        results,
         offset=request.offset,
-        max_distance=request.max_distance,
-        payload_filter=request.filter,
-        sort_by=request.sort_by,
-        similarity_first=request.similarity_first,
         user_id=request.user_id,
+        payload_filter=request.filter.model_dump(mode="json") if request.filter else None,
+        sort_by=request.sort_by.model_dump(mode="json") if request.sort_by else None,
+        search_meta={
+            "embedding_model_id": info.embedding_model_id,
+            "plugin_name": info.plugin_name,
+            "limit": request.limit,
+            "offset": request.offset,
+            "max_distance": request.max_distance,
+            "similarity_first": request.similarity_first,
+        },
     )
-    return _response(results, info.embedding_model_id)
 
 
 def payload_search(ctx: AppContext, request: PayloadSearchRequest) -> SimilaritySearchResponse:
