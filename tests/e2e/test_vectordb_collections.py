@@ -85,7 +85,8 @@ def test_migrations_apply_once_even_from_concurrent_callers(engine: Engine, tmp_
         assert connection.execute(
             select(history.c.version).order_by(history.c.version)
         ).scalars().all() == [1, 2]
-    assert run_migrations(engine) == []  # the real migrations are applied already
+    run_migrations(engine)  # the real migrations: applied once...
+    assert run_migrations(engine) == []  # ...then nothing left to do
 
 
 def test_get_or_create_is_idempotent_and_checks_the_schema(db: VectorDb, engine: Engine) -> None:
