@@ -28,7 +28,7 @@ def add_task_routes(router: APIRouter, kind: TaskKind) -> None:
         skip: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(gt=0, le=500)] = 50,
     ) -> TaskListResponse:
-        tasks, total = ctx.tasks.list(kind, status=status, skip=skip, limit=limit)
+        tasks, total = ctx.tasks.list_by_kind(kind, status=status, skip=skip, limit=limit)
         items = [TaskResponse.from_domain(t, with_parameters=False) for t in tasks]
         return TaskListResponse(items=items, total=total, skip=skip, limit=limit)
 

@@ -82,7 +82,7 @@ class TaskRepository:
         document = self._tasks.find_one({"idempotency_key": f"{kind.value}:{idempotency_key}"})
         return _from_document(document) if document else None
 
-    def list(
+    def list_by_kind(
         self,
         kind: TaskKind,
         status: TaskStatus | None = None,

@@ -92,7 +92,7 @@ def test_list_pages_by_status_newest_first(store):
     tasks = TaskRepository(store)
     ids = [tasks.create_once(_task())[0].task_id for _ in range(5)]
     tasks.start(ids[0])
-    page, total = tasks.list(TaskKind.upsertion, status=TaskStatus.pending, skip=1, limit=2)
+    page, total = tasks.list_by_kind(TaskKind.upsertion, status=TaskStatus.pending, skip=1, limit=2)
     assert total == 4
     assert [t.task_id for t in page] == [ids[3], ids[2]]
     with pytest.raises(NotFound):

@@ -166,6 +166,8 @@ class MongoDocumentStore:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        if document is None:  # upsert=True with AFTER always returns the document
+            raise StorageUnavailable(f"MongoDB did not return counter {counter}")
         return int(document["value"])
 
     def ping(self) -> None:

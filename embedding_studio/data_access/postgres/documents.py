@@ -310,10 +310,14 @@ class PostgresDocumentStore:
                 conn.execute(text("SELECT pg_advisory_xact_lock(7219001)"))
                 self._counters.create(conn, checkfirst=True)
             self._counters_ready = True
-        stmt = insert(self._counters).values(name=counter, value=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[self._counters.c.name], set_={"value": self._counters.c.value + 1}
-        ).returning(self._counters.c.value)
+        stmt = (
+            insert(self._counters)
+            .values(name=counter, value=1)
+            .on_conflict_do_update(
+                index_elements=[self._counters.c.name], set_={"value": self._counters.c.value + 1}
+            )
+            .returning(self._counters.c.value)
+        )
         with self._engine.begin() as conn:
             return int(conn.execute(stmt).scalar_one())
 

@@ -49,7 +49,8 @@ def load_batch(
     if not to_fetch:
         return loaded
     loader = plugin.get_data_loader()
-    metas, by_meta_id = [], {}
+    metas: list[Any] = []
+    by_meta_id: dict[str, dict[str, Any]] = {}
     for item in to_fetch:
         try:
             meta = loader.item_meta_cls.model_validate(
@@ -68,17 +69,18 @@ def load_batch(
         by_meta_id[meta.id] = item
     result = loader.load_items_with_failures(metas)
     for failure in result.failures:
-        object_id = by_meta_id.get(failure.object_id, {}).get("object_id", failure.object_id)
+        source = by_meta_id.get(failure.object_id)
+        object_id = source["object_id"] if source else failure.object_id
         outcome.failures.append(
             FailedItem(object_id=object_id, stage="load", detail=failure.detail)
         )
     for downloaded in result.items:
-        item = by_meta_id.get(downloaded.id) or by_meta_id.get(downloaded.meta.id)
-        if item is None:
+        found = by_meta_id.get(downloaded.id) or by_meta_id.get(downloaded.meta.id)
+        if found is None:
             continue
         storage_meta = downloaded.meta.model_dump(mode="json", exclude={"payload"})
         loaded.append(
-            LoadedItem(item["object_id"], downloaded.data, item.get("payload"), storage_meta)
+            LoadedItem(found["object_id"], downloaded.data, found.get("payload"), storage_meta)
         )
     return loaded
 
