@@ -18,6 +18,9 @@ from embedding_studio.vectordb.collection_info import CollectionInfo
 
 logger = logging.getLogger(__name__)
 
+# Stored to re-embed items on reindex, not for clients: results stay small.
+HIDDEN_META = frozenset({"data"})
+
 
 def _response(
     results: SearchResults, model_id: str, session_id: str | None = None
@@ -28,7 +31,7 @@ def _response(
                 object_id=item.object_id,
                 distance=item.distance,
                 payload=item.payload,
-                meta=item.storage_meta,
+                meta={k: v for k, v in item.storage_meta.items() if k not in HIDDEN_META},
             )
             for item in results.found_objects
         ],

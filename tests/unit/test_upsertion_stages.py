@@ -30,6 +30,7 @@ def test_loader_items_and_inline_items_load_and_failures_name_their_item(tmp_pat
     assert by_id["file-a"].data == "alpha text"
     assert by_id["file-a"].payload == {"k": 2}
     assert by_id["file-a"].storage_meta["path"] == "a.txt"
+    assert by_id["inline"].storage_meta == {"source": "inline", "data": "inline text"}
     failed = {f.object_id: f for f in outcome.failures}
     assert set(failed) == {"file-missing", "escape", "no-info"}
     assert all(f.stage == "load" for f in failed.values())

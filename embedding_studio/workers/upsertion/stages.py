@@ -41,7 +41,10 @@ def load_batch(
 ) -> list[LoadedItem]:
     """Inline items pass through; the others are fetched by the plugin's data loader."""
     loaded = [
-        LoadedItem(i["object_id"], i["data"], i.get("payload"), {"source": "inline"})
+        # Inline content is kept so a reindex into a new model can embed it again.
+        LoadedItem(
+            i["object_id"], i["data"], i.get("payload"), {"source": "inline", "data": i["data"]}
+        )
         for i in items
         if i.get("data") is not None
     ]
