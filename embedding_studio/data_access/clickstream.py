@@ -18,9 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from embedding_studio.core.errors import Conflict, DuplicateKey, InvalidRequest, NotFound
+from embedding_studio.core.errors import NotFound
 from embedding_studio.data_access.clickstream_batches import SessionBatches
 from embedding_studio.data_access.clickstream_results_cache import SessionResultsCache
+from embedding_studio.data_access.clickstream_sessions import SESSIONS, SessionRegistry
 from embedding_studio.data_access.documents import (
     CollectionSpec,
     Document,
@@ -35,19 +36,12 @@ from embedding_studio.models.clickstream.sessions import (
     SessionWithEvents,
 )
 from embedding_studio.models.clickstream.time_window import TimeWindow
-from embedding_studio.models.common import to_iso
-from embedding_studio.models.tasks import utc_now
 
 logger = logging.getLogger(__name__)
 
-SESSIONS = CollectionSpec(
-    name="clickstream_sessions",
-    indexed=("batch_id", "session_number", "user_id", "created_at"),
-)
 EVENTS = CollectionSpec(name="clickstream_events", indexed=("session_id", "created_at"))
 
 POLL_S = 0.01
-MERGE_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -69,35 +63,12 @@ def event_key(session_id: str, event_id: str) -> str:
     return f"{len(session_id)}:{session_id}:{event_id}"
 
 
-def _session_document(session: Session) -> Document:
-    document = session.model_dump(mode="json")
-    document.update(
-        _id=session.session_id,
-        batch_id=None,
-        session_number=None,
-        results_count=len(session.search_results),
-        registered_at=to_iso(utc_now()),
-    )
-    return document
-
-
-def _check_results(session: Session) -> None:
-    seen: set[str] = set()
-    for item in session.search_results:
-        if item.object_id in seen:
-            raise InvalidRequest(
-                f"session {session.session_id!r}: object {item.object_id!r} appears twice "
-                "in search_results; list each shown object once"
-            )
-        seen.add(item.object_id)
-
-
 class ClickstreamDao:
     """Sessions, events and batches. Plugins reach it as `context.clickstream_dao`.
 
     :param time_window: timestamps accepted for sessions and events (no bound by default)
-    :param number_wait_s: how long a reader waits for a concurrent registration to number
-        its session before numbering it itself (the registering process died)
+    :param stale_after_s: a session still unnumbered this long after its registration
+        (the registering process died) is numbered by the next reader
     :param release_wait_s: how long a release waits for registrations already numbered
         into the batch to finish writing
     """
@@ -106,15 +77,15 @@ class ClickstreamDao:
         self,
         store: DocumentStore,
         time_window: TimeWindow | None = None,
-        number_wait_s: float = 2.0,
+        stale_after_s: float = 10.0,
         release_wait_s: float = 5.0,
     ) -> None:
         self._sessions = store.collection(SESSIONS)
         self._events = store.collection(EVENTS)
         self._batches = SessionBatches(store)
+        self._registry = SessionRegistry(self._sessions, self._batches, stale_after_s)
         self._window = time_window or TimeWindow()
         self._results = SessionResultsCache()
-        self._number_wait_s = number_wait_s
         self._release_wait_s = release_wait_s
 
     # --- sessions --------------------------------------------------------------------
@@ -126,25 +97,14 @@ class ClickstreamDao:
         :raises Conflict: the id is registered with another query or user
         """
         self._window.check(session.created_at, f"session {session.session_id!r}")
-        _check_results(session)
-        existing = self._sessions.get(session.session_id)
-        if existing is None:
-            try:
-                self._sessions.insert(_session_document(session))
-            except DuplicateKey:
-                existing = self._sessions.get(session.session_id)
-            else:
-                return self._registered(self._number(session.session_id))
-        if existing is None:
-            raise Conflict(f"session {session.session_id!r} was deleted while registering")
-        return self._registered(self._await_number(self._reconcile(existing, session)))
+        return self._registered(self._registry.register(session))
 
     def get_session(self, session_id: str) -> SessionWithEvents | None:
         """The session with all its events (oldest first), or None if not registered."""
         document = self._sessions.get(session_id)
         if document is None:
             return None
-        document = self._await_number(document)
+        document = self._registry.numbered(document)
         events = self._events_of([session_id]).get(session_id, [])
         return SessionWithEvents.model_validate({**document, "events": events})
 
@@ -153,10 +113,7 @@ class ClickstreamDao:
 
         :raises NotFound: the session is not registered
         """
-        document = self._sessions.update(session_id, {"is_irrelevant": True})
-        if document is None:
-            raise NotFound(f"session {session_id!r} is not registered")
-        return self._registered(self._await_number(document))
+        return self._registered(self._registry.mark_irrelevant(session_id))
 
     # --- events ----------------------------------------------------------------------
 
@@ -293,35 +250,6 @@ class ClickstreamDao:
     def update_batch_status(self, batch_id: str, status: SessionBatchStatus) -> SessionBatch | None:
         return self._batches.set_status(batch_id, status)
 
-    # --- numbering -------------------------------------------------------------------
-
-    def _number(self, session_id: str) -> Document:
-        batch_id, number = self._batches.take_number()
-        document = self._sessions.update(
-            session_id,
-            {"batch_id": batch_id, "session_number": number},
-            where={"session_number": None},
-        )
-        if document is None:
-            # Only when a reader numbered an apparently abandoned session concurrently.
-            logger.warning("session %s: number %d of batch %s unused", session_id, number, batch_id)
-            document = self._sessions.get(session_id)
-            if document is None:
-                raise NotFound(f"session {session_id!r} was deleted while registering")
-        return document
-
-    def _await_number(self, document: Document) -> Document:
-        """The session once numbered: a concurrent registration numbers it within
-        milliseconds; one whose process died is numbered here after `number_wait_s`."""
-        deadline = time.monotonic() + self._number_wait_s
-        while document.get("session_number") is None:
-            if time.monotonic() >= deadline:
-                logger.warning("session %s was never numbered; numbering it", document["_id"])
-                return self._number(document["_id"])
-            time.sleep(POLL_S)
-            document = self._sessions.get(document["_id"]) or document
-        return document
-
     def _await_members(self, batch: SessionBatch) -> None:
         deadline = time.monotonic() + self._release_wait_s
         while (written := self.count_batch_sessions(batch.batch_id)) < batch.session_counter:
@@ -335,33 +263,6 @@ class ClickstreamDao:
                 )
                 return
             time.sleep(POLL_S)
-
-    def _reconcile(self, existing: Document, session: Session) -> Document:
-        """Check a repeated registration matches the stored one; add new results."""
-        incoming = session.model_dump(mode="json")
-        if (
-            existing.get("search_query") != incoming["search_query"]
-            or existing.get("user_id") != session.user_id
-        ):
-            raise Conflict(
-                f"session {session.session_id!r} is already registered with another query "
-                "or user; use a new session id for a new search"
-            )
-        for _ in range(MERGE_ATTEMPTS):
-            known = {item["object_id"] for item in existing.get("search_results", [])}
-            added = [item for item in incoming["search_results"] if item["object_id"] not in known]
-            if not added:
-                return existing
-            results = existing.get("search_results", []) + added
-            updated = self._sessions.update(
-                session.session_id,
-                {"search_results": results, "results_count": len(results)},
-                where={"results_count": existing.get("results_count", 0)},
-            )
-            if updated is not None:
-                return updated
-            existing = self._sessions.get(session.session_id) or existing
-        raise Conflict(f"session {session.session_id!r} is being updated concurrently; retry")
 
     @staticmethod
     def _registered(document: Document) -> RegisteredSession:

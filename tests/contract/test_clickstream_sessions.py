@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from embedding_studio.core.errors import Conflict, InvalidRequest, NotFound
 from embedding_studio.data_access.clickstream import SESSIONS
 from embedding_studio.models.clickstream.session_events import NOT_IN_RESULTS, SessionEvent
 from embedding_studio.models.clickstream.sessions import SearchResultItem, Session
+from embedding_studio.models.common import to_iso
 from embedding_studio.models.tasks import utc_now
 from tests.contract.clickstream_helpers import make_dao, make_event, make_session
 
@@ -134,10 +136,14 @@ def test_mark_irrelevant_is_idempotent_and_needs_a_session(store):
 
 
 def test_a_session_left_unnumbered_by_a_dead_process_is_numbered_on_read(store):
-    dao = make_dao(store, number_wait_s=0.05)
+    dao = make_dao(store, stale_after_s=1.0)
     dao.register_session(make_session("s1"))
+    registered_at = to_iso(utc_now() - timedelta(seconds=0.5))
     document = make_session("orphan").model_dump(mode="json")
     document.update(_id="orphan", batch_id=None, session_number=None, results_count=3)
+    document["registered_at"] = registered_at
     store.collection(SESSIONS).insert(document)  # inserted, then the process died
-    session = dao.get_session("orphan")
+    started = time.monotonic()
+    session = dao.get_session("orphan")  # waits until the registration is 1 s old
+    assert time.monotonic() - started >= 0.3
     assert (session.batch_id, session.session_number) == (dao.get_open_batch().batch_id, 2)
