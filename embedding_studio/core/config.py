@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     SOFTMIN_TEMPERATURE: float = Field(1.0, gt=0)
     IMPROVEMENT_SECONDS_INTERVAL: float = Field(3600, gt=0)
     IMPROVEMENT_BATCH_SIZE: int = Field(100, gt=0)
+    IMPROVEMENT_STALE_AFTER_S: float = Field(900, gt=0)
 
     # --- clickstream ---------------------------------------------------------------
     CLICKSTREAM_MAX_EVENTS_PER_REQUEST: int = Field(1000, gt=0)

@@ -28,6 +28,7 @@ from embedding_studio.models.improvement import SessionForImprovementCreateSchem
 from embedding_studio.models.plugin import PluginMeta
 from embedding_studio.models.tasks import TaskStatus
 from embedding_studio.workers.improvement.handler import improve_pending_sessions
+from embedding_studio.workers.improvement.recovery import requeue_abandoned
 
 MODEL_ID = "improvement-test-model"
 INDEX = SearchIndexInfo(
@@ -296,3 +297,21 @@ def test_without_a_blue_collection_the_batch_fails_with_the_reason(
         assert "no blue" in detail
     finally:
         context.close()
+
+
+def test_a_session_abandoned_in_processing_is_queued_again_and_improved(ctx: AppContext) -> None:
+    record_id = mark(ctx, "s1")
+    [claimed] = ctx.sessions_for_improvement.claim_pending(1)  # then its worker dies
+    assert claimed.id == record_id
+    assert requeue_abandoned(ctx, older_than_s=3600) == 0  # not stale yet
+
+    assert requeue_abandoned(ctx, older_than_s=0) == 1
+    assert requeue_abandoned(ctx, older_than_s=0) == 0
+
+    abandoned = record_of(ctx, record_id)
+    assert abandoned.status is TaskStatus.failed
+    assert "abandoned" in abandoned.detail
+    assert improve_pending_sessions(ctx) == Counter({"done": 1})
+    [again] = ctx.sessions_for_improvement.list(session_id="s1", status=TaskStatus.done)
+    assert again.id != record_id
+    assert ranking(ctx, "alpha", user_id="u1").index("d") < 3

@@ -39,6 +39,7 @@ from embedding_studio.workers.improvement.inputs import (
     improvement_input,
     starting_vectors,
 )
+from embedding_studio.workers.improvement.recovery import requeue_abandoned
 
 if TYPE_CHECKING:
     from embedding_studio.context.app_context import AppContext
@@ -80,11 +81,13 @@ class NothingToAdjust(Exception):
 
 
 def improve_pending_sessions(ctx: AppContext, batch_size: int | None = None) -> Counter[str]:
-    """Process pending sessions batch by batch until none is left.
+    """Queue again the sessions of records abandoned in `processing` (see `recovery`),
+    then process pending sessions batch by batch until none is left.
 
     :return: how many records ended in each status
     """
     size = batch_size or ctx.settings.IMPROVEMENT_BATCH_SIZE
+    requeue_abandoned(ctx, ctx.settings.IMPROVEMENT_STALE_AFTER_S)
     outcome: Counter[str] = Counter()
     while records := ctx.sessions_for_improvement.claim_pending(size):
         outcome.update(improve_sessions(ctx, records))
