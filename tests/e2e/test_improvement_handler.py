@@ -27,7 +27,7 @@ from embedding_studio.models.embeddings.objects import Object, ObjectPart
 from embedding_studio.models.improvement import SessionForImprovementCreateSchema
 from embedding_studio.models.plugin import PluginMeta
 from embedding_studio.models.tasks import TaskStatus
-from embedding_studio.workers.improvement.handler import improve_pending_sessions
+from embedding_studio.workers.improvement.handler import LOCK_NAME, improve_pending_sessions
 from embedding_studio.workers.improvement.recovery import requeue_abandoned
 
 MODEL_ID = "improvement-test-model"
@@ -315,3 +315,15 @@ def test_a_session_abandoned_in_processing_is_queued_again_and_improved(ctx: App
     [again] = ctx.sessions_for_improvement.list(session_id="s1", status=TaskStatus.done)
     assert again.id != record_id
     assert ranking(ctx, "alpha", user_id="u1").index("d") < 3
+
+
+def test_runs_take_turns_and_a_waiting_run_takes_what_is_pending(ctx: AppContext) -> None:
+    record_id = mark(ctx, "s1")
+    assert ctx.locks.acquire(LOCK_NAME, "another-run", ttl_s=60)
+
+    assert improve_pending_sessions(ctx, wait_s=0) == Counter()
+    assert record_of(ctx, record_id).status is TaskStatus.pending
+
+    threading.Timer(0.5, lambda: ctx.locks.release(LOCK_NAME, "another-run")).start()
+    assert improve_pending_sessions(ctx, wait_s=30) == Counter({"done": 1})
+    assert ctx.locks.holder(LOCK_NAME) is None

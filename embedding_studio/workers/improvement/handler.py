@@ -15,7 +15,8 @@ workers never take the same record), and for each batch:
    `refused` (the session has no user), or `failed` with the reason.
 
 A failure in one session fails that session only. Running the handler twice is safe:
-claimed records are not claimed again, and copies are upserted by id.
+claimed records are not claimed again, and copies are upserted by id. Runs are
+serialised across workers by a lock in the document store (`exclusive`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from embedding_studio.models.improvement import SessionForImprovement
 from embedding_studio.models.tasks import TaskStatus
 from embedding_studio.services.search import embed_query
 from embedding_studio.workers.improvement.copies import personalised_copies
+from embedding_studio.workers.improvement.exclusive import ExclusiveRun
 from embedding_studio.workers.improvement.inputs import (
     Feedback,
     StartingVectors,
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from embedding_studio.context.app_context import AppContext
 
 logger = logging.getLogger(__name__)
+LOCK_NAME = "improvement-run"
+LOCK_TTL_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -80,17 +84,27 @@ class NothingToAdjust(Exception):
     """The session is valid but gives no signal; its record ends `done` with the reason."""
 
 
-def improve_pending_sessions(ctx: AppContext, batch_size: int | None = None) -> Counter[str]:
+def improve_pending_sessions(
+    ctx: AppContext, batch_size: int | None = None, wait_s: float = LOCK_TTL_S
+) -> Counter[str]:
     """Queue again the sessions of records abandoned in `processing` (see `recovery`),
-    then process pending sessions batch by batch until none is left.
+    then process pending sessions batch by batch until none is left. Runs one at a
+    time (see `exclusive`): this one waits up to `wait_s` for a running one to end.
 
     :return: how many records ended in each status
     """
     size = batch_size or ctx.settings.IMPROVEMENT_BATCH_SIZE
-    requeue_abandoned(ctx, ctx.settings.IMPROVEMENT_STALE_AFTER_S)
+    run = ExclusiveRun(ctx.locks, LOCK_NAME, LOCK_TTL_S)
     outcome: Counter[str] = Counter()
-    while records := ctx.sessions_for_improvement.claim_pending(size):
-        outcome.update(improve_sessions(ctx, records))
+    if not run.acquire(wait_s):
+        logger.info("another improvement run is still going; it takes the pending sessions")
+        return outcome
+    try:
+        requeue_abandoned(ctx, ctx.settings.IMPROVEMENT_STALE_AFTER_S)
+        while run.refresh() and (records := ctx.sessions_for_improvement.claim_pending(size)):
+            outcome.update(improve_sessions(ctx, records))
+    finally:
+        run.release()
     return outcome
 
 
