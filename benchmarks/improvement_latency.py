@@ -4,8 +4,8 @@ search, and how often it lifts the clicked result into the top 3.
     python -m benchmarks.improvement_latency [--api-url URL] [--queries 60] [--corpus subset]
 
 For each judged SciFact test query whose relevant abstract a user (one per query) finds
-ranked 4th to 20th: register the session as shown, push a click on that abstract, mark
-the session for improvement, then search again every `--poll-ms` until the abstract
+ranked 4th to 20th in a search that opens a clickstream session: push a click on that
+abstract, mark the session for improvement, then search again every `--poll-ms` until the abstract
 ranks higher than before. Latency is from the click's acknowledgement (the events
 request returning) to the first search that shows the abstract higher. Prints JSON:
 latency p50/p95/max, the share of cases with the abstract in the top 3 afterwards, and
@@ -108,8 +108,12 @@ class Bench:
     def object_id(self, doc_id: str) -> str:
         return f"{SUBSET}-{doc_id}" if self.subset else doc_id
 
-    def search(self, query: str, user_id: str) -> list[tuple[str, float]]:
+    def search(
+        self, query: str, user_id: str, session_id: str | None = None
+    ) -> list[tuple[str, float]]:
         body: dict[str, Any] = {"search_query": query, "limit": 20, "user_id": user_id}
+        if session_id is not None:
+            body.update(create_session=True, session_id=session_id)
         if self.subset:
             body["filter"] = {"term": {"dataset": SUBSET}}
         found = self.client.post("/embeddings/similarity-search", body)
@@ -118,22 +122,13 @@ class Bench:
     def measure(self, query_id: str, query: str, relevant: str) -> Case | None:
         user = f"bench-{self.run_id}-{query_id}"
         other = f"bench-{self.run_id}-other"
-        shown = [object_id for object_id, _ in self.search(query, user)]
+        session_id = f"bench-{self.run_id}-{query_id}"
+        shown = [object_id for object_id, _ in self.search(query, user, session_id)]
         clicked = self.object_id(relevant)
         if clicked not in shown or shown.index(clicked) < 3:
             return None
         case = Case(query_id, rank_before=shown.index(clicked))
         others_before = self.search(query, other)
-        session_id = f"bench-{self.run_id}-{query_id}"
-        self.client.post(
-            "/clickstream/session",
-            {
-                "session_id": session_id,
-                "search_query": query,
-                "user_id": user,
-                "search_results": [{"object_id": o, "rank": n} for n, o in enumerate(shown)],
-            },
-        )
         self.client.post(
             "/clickstream/session/events",
             {"session_id": session_id, "events": [{"object_id": clicked}]},

@@ -1,10 +1,10 @@
 """Per-user improvement end to end, through the REST API with real worker processes
 (upsertion and improvement) over real PostgreSQL and Redis, on SciFact.
 
-A user searches, clicks the relevant abstract ranked 4th to 20th, and the session is
-marked for improvement; the improvement worker (triggered by the mark) writes that
-user's personalised copies. Then the same query by the same user ranks the abstract in
-the top 3, and another user's results are unchanged.
+A user searches (the search opens a clickstream session), clicks the relevant abstract
+ranked 4th to 20th, and the session is marked for improvement; the improvement worker
+(triggered by the mark) writes that user's personalised copies. Then the same query by
+the same user ranks the abstract in the top 3, and another user's results are unchanged.
 
 The data is small on purpose: the first 60 words of 106 SciFact abstracts, chosen
 offline as, for 11 test queries with one relevant abstract, the relevant abstract with
@@ -195,35 +195,28 @@ def store(stack_env: dict[str, str]) -> Iterator[AppContext]:
     context.close()
 
 
-def search(stack: Stack, query: str, user_id: str) -> list[dict[str, Any]]:
-    body = {
+def search(
+    stack: Stack, query: str, user_id: str, session_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Search the subset; with `session_id`, the search opens that clickstream session."""
+    body: dict[str, Any] = {
         "search_query": query,
         "limit": 20,
         "user_id": user_id,
         "filter": {"term": {"dataset": DATASET}},
     }
+    if session_id is not None:
+        body.update(create_session=True, session_id=session_id)
     with stack.client() as client:
         response = client.post("/api/v1/embeddings/similarity-search", json=body)
     assert response.status_code == 200, response.text
+    assert response.json()["session_id"] == session_id
     return response.json()["search_results"]
 
 
-def click_and_mark(
-    stack: Stack, session_id: str, query: str, user_id: str, shown: list[str], clicked: str
-) -> str:
-    """Register the session as the front end saw it, push the click, mark the session
-    for improvement; return the improvement record's id."""
+def click_and_mark(stack: Stack, session_id: str, clicked: str) -> str:
+    """Push the click, mark the session for improvement; return the record's id."""
     with stack.client() as client:
-        registered = client.post(
-            "/api/v1/clickstream/session",
-            json={
-                "session_id": session_id,
-                "search_query": query,
-                "user_id": user_id,
-                "search_results": [{"object_id": i, "rank": n} for n, i in enumerate(shown)],
-            },
-        )
-        assert registered.status_code == 200, registered.text
         pushed = client.post(
             "/api/v1/clickstream/session/events",
             json={"session_id": session_id, "events": [{"object_id": clicked}]},
@@ -256,11 +249,12 @@ def test_a_click_lifts_the_result_for_that_user_and_no_one_else(
     record_ids = []
     for qid, doc_id in CASES.items():
         query, user, clicked = scifact[qid], f"user-{qid}", object_id(doc_id)
-        shown = [r["object_id"] for r in search(stack, query, user)]
+        session_id = f"imp-{qid}"
+        shown = [r["object_id"] for r in search(stack, query, user, session_id)]
         if clicked not in shown or shown.index(clicked) < TOP:
             continue  # the precondition (ranked 4th to 20th) does not hold here
         others_before[qid] = [(r["object_id"], r["distance"]) for r in search(stack, query, "u0")]
-        record_ids.append(click_and_mark(stack, f"imp-{qid}", query, user, shown, clicked))
+        record_ids.append(click_and_mark(stack, session_id, clicked))
         cases.append((qid, user, clicked))
     assert len(cases) >= 8, f"only {len(cases)} queries rank their abstract 4th to 20th"
 
