@@ -1,17 +1,21 @@
 """Sustained clickstream ingestion through the REST API.
 
     python -m benchmarks.clickstream_ingestion [--api-url URL] [--clients 16]
-        [--duration-s 20] [--events-per-request 20] [--sessions-per-client 10]
+        [--target-events-per-s 2000] [--duration-s 20] [--events-per-request 20]
 
 Concurrent clients (threads, one keep-alive HTTP connection each) register sessions, then
-push batches of events for `--duration-s` seconds; a small share of pushes are retries of
-an earlier batch (their events must not be stored twice). Afterwards every session is read
-back and the stored events are compared with what the server acknowledged: the run fails
-(exit 1) on any lost or duplicated event. Prints events/s and request latency percentiles
-as JSON; the timing figures are reported, not asserted.
+push batches of events for `--duration-s` seconds, paced so that together they offer
+`--target-events-per-s` (0: back to back, to find the peak). A small share of pushes are
+retries of an acknowledged batch (their events must not be stored twice) and a few events
+name objects the session did not show. Afterwards every session is read back and the
+stored events are compared with what the server acknowledged: the run fails (exit 1) on
+any lost or duplicated event or any error. Prints the achieved events/s and the request
+latency percentiles as JSON, with the machine's load average (the timing figures are
+reported, not asserted).
 
 Without --api-url it starts its own server: an embedded PostgreSQL (pgserver) and
-`uvicorn embedding_studio.main:app` with no plugins, in a temporary folder.
+`uvicorn embedding_studio.main:app` with no plugins (`--api-workers` processes), in a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -105,42 +109,53 @@ def _session_body(session_id: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Load:
+    """What each client sends: `interval_s` between requests (0: back to back)."""
+
+    events_per_request: int
+    retry_share: float
+    outside_share: float
+    interval_s: float
+    until: float
+
+
+def _new_batch(number: int, sequence: int, session_id: str, load: Load, rng: random.Random) -> dict:
+    return {
+        "session_id": session_id,
+        "events": [
+            {
+                "event_id": f"c{number}-{sequence}-{i}",
+                # Mostly clicks on shown results; a few on other widgets.
+                "object_id": f"obj{rng.randrange(20)}"
+                if rng.random() > load.outside_share
+                else "banner",
+                "event_type": rng.choice(("click", "view")),
+            }
+            for i in range(load.events_per_request)
+        ],
+    }
+
+
 def run_client(
-    url: str,
-    number: int,
-    sessions: list[str],
-    events_per_request: int,
-    retry_share: float,
-    outside_share: float,
-    start: threading.Barrier,
-    until: list[float],
+    url: str, number: int, sessions: list[str], load: Load, start: threading.Barrier
 ) -> ClientTally:
     tally = ClientTally()
     rng = random.Random(number)
     sent_batches: list[dict[str, Any]] = []
     with httpx.Client(base_url=url, timeout=30) as http:
         start.wait()
+        began = time.monotonic() + rng.random() * load.interval_s  # spread the clients
         sequence = 0
-        while time.monotonic() < until[0]:
-            if sent_batches and rng.random() < retry_share:
+        while (now := time.monotonic()) < load.until:
+            if load.interval_s:
+                due = began + len(tally.latencies_ms) * load.interval_s
+                if due > now:
+                    time.sleep(due - now)
+            if sent_batches and rng.random() < load.retry_share:
                 body = rng.choice(sent_batches)  # a client retrying an acknowledged batch
             else:
-                session_id = sessions[sequence % len(sessions)]
-                body = {
-                    "session_id": session_id,
-                    "events": [
-                        {
-                            "event_id": f"c{number}-{sequence}-{i}",
-                            "object_id": (
-                                f"obj{rng.randrange(20)}"
-                                if rng.random() > outside_share
-                                else "banner"  # a click outside the session's results
-                            ),
-                            "event_type": rng.choice(("click", "view")),
-                        }
-                        for i in range(events_per_request)
-                    ],
-                }
+                body = _new_batch(number, sequence, sessions[sequence % len(sessions)], load, rng)
                 sequence += 1
             started = time.perf_counter()
             response = http.post(EVENTS_PATH, json=body)
@@ -179,38 +194,41 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         for session_id in (s for sessions in per_client for s in sessions):
             http.post(SESSION_PATH, json=_session_body(session_id)).raise_for_status()
 
+    load_before = os.getloadavg()[0]
     start = threading.Barrier(args.clients + 1)
-    until = [0.0]
+    requests_per_s = args.target_events_per_s / args.events_per_request
+    load = Load(
+        events_per_request=args.events_per_request,
+        retry_share=args.retry_share,
+        outside_share=args.outside_share,
+        interval_s=args.clients / requests_per_s if args.target_events_per_s else 0.0,
+        until=time.monotonic() + args.duration_s,
+    )
     tallies: list[ClientTally] = [ClientTally() for _ in range(args.clients)]
 
     def work(c: int) -> None:
-        tallies[c] = run_client(
-            url,
-            c,
-            per_client[c],
-            args.events_per_request,
-            args.retry_share,
-            args.outside_share,
-            start,
-            until,
-        )
+        tallies[c] = run_client(url, c, per_client[c], load, start)
 
     threads = [threading.Thread(target=work, args=(c,)) for c in range(args.clients)]
     for t in threads:
         t.start()
-    until[0] = time.monotonic() + args.duration_s
     began = time.perf_counter()
     start.wait()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
 
+    load_after = os.getloadavg()[0]
     latencies = [ms for t in tallies for ms in t.latencies_ms]
     acknowledged = sum(t.acknowledged for t in tallies)
     stored = stored_events(url, [s for sessions in per_client for s in sessions])
     return {
         "clients": args.clients,
+        "api_workers": args.api_workers if not args.api_url else None,
+        "load_average_1m": {"before": round(load_before, 2), "after": round(load_after, 2)},
+        "cpus": os.cpu_count(),
         "events_per_request": args.events_per_request,
+        "target_events_per_s": args.target_events_per_s or "as fast as possible",
         "duration_s": round(elapsed, 1),
         "requests": len(latencies),
         "events_sent": sum(t.sent for t in tallies),
@@ -236,6 +254,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api-url", help="an API to measure; default: start one here")
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--target-events-per-s",
+        type=float,
+        default=2000.0,
+        help="paced load across all clients; 0 sends back to back (peak throughput)",
+    )
     parser.add_argument("--duration-s", type=float, default=20.0)
     parser.add_argument("--events-per-request", type=int, default=20)
     parser.add_argument("--sessions-per-client", type=int, default=10)
