@@ -86,3 +86,33 @@ class SearchResults(BaseModel):
     found_objects: list[SearchResultItem]
     next_offset: int | None = None
     total_count: int | None = None
+
+
+class ObjectWithDistance(Object):
+    """An object found by a similarity search, with its aggregated distance to the query
+    (what category selectors receive). `id` is `object_id`; `parts` carry the vectors
+    when the search was asked for them, else they are empty.
+
+    :param distance: cosine distance, negative inner product or L2 distance, per the
+        collection's metric (smaller is closer)
+    """
+
+    distance: float
+
+    @property
+    def id(self) -> str:
+        return self.object_id
+
+    @classmethod
+    def from_search_result(cls, item: SearchResultItem) -> ObjectWithDistance:
+        parts = [
+            ObjectPart(part_id=f"{item.object_id}:{index}", vector=vector)
+            for index, vector in enumerate(item.vectors or [])
+        ]
+        return cls(
+            object_id=item.object_id,
+            distance=item.distance,
+            payload=item.payload,
+            storage_meta=item.storage_meta,
+            parts=parts,
+        )

@@ -1,0 +1,1 @@
+"""Category selectors: which of the categories nearest to a query are confident matches."""
