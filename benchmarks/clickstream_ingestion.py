@@ -44,8 +44,29 @@ EVENTS_PATH = "/api/v1/clickstream/session/events"
 SESSION_PATH = "/api/v1/clickstream/session"
 
 
+def tree_cpu_s(root: int) -> float | None:
+    """CPU seconds used by a process and its descendants (Linux /proc), or None."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks = sum(int(v) for v in fields[11:15])  # own and waited-for children time
+        stats[int(entry.parent.name)] = (int(fields[1]), ticks / os.sysconf("SC_CLK_TCK"))
+    if root not in stats:
+        return None
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _) in stats.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(stats[pid][1] for pid in tree)
+
+
 @contextmanager
-def own_server(workers: int, timeout_s: float = 120) -> Iterator[str]:
+def own_server(workers: int, timeout_s: float = 120) -> Iterator[tuple[str, dict[str, int]]]:
     """An embedded PostgreSQL and a uvicorn API over it, stopped afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="es-clickstream-bench-"))
     postgres = services.start_postgres(folder / "pg")
@@ -79,7 +100,8 @@ def own_server(workers: int, timeout_s: float = 120) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the API did not start in {timeout_s} s; see {folder}")
             time.sleep(0.3)
-        yield url
+        postmaster = int((folder / "pg" / "postmaster.pid").read_text().split()[0])
+        yield url, {"api": process.pid, "postgres": postmaster}
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -172,6 +194,10 @@ def run_client(
     return tally
 
 
+def tallies_latencies(tallies: list[ClientTally]) -> list[float]:
+    return [ms for t in tallies for ms in t.latencies_ms]
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
@@ -184,7 +210,7 @@ def stored_events(url: str, sessions: list[str]) -> int:
         )
 
 
-def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+def run(url: str, args: argparse.Namespace, pids: dict[str, int] | None = None) -> dict[str, Any]:
     run_id = f"bench{int(time.time())}"
     per_client = [
         [f"{run_id}-c{c}-s{s}" for s in range(args.sessions_per_client)]
@@ -195,6 +221,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             http.post(SESSION_PATH, json=_session_body(session_id)).raise_for_status()
 
     load_before = os.getloadavg()[0]
+    cpu_before = {name: tree_cpu_s(pid) for name, pid in (pids or {}).items()}
     start = threading.Barrier(args.clients + 1)
     requests_per_s = args.target_events_per_s / args.events_per_request
     load = Load(
@@ -219,7 +246,12 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     elapsed = time.perf_counter() - began
 
     load_after = os.getloadavg()[0]
-    latencies = [ms for t in tallies for ms in t.latencies_ms]
+    cpu_ms_per_request = {
+        name: round((after - before) * 1000 / max(1, len(tallies_latencies(tallies))), 2)
+        for name, pid in (pids or {}).items()
+        if (before := cpu_before[name]) is not None and (after := tree_cpu_s(pid)) is not None
+    }
+    latencies = tallies_latencies(tallies)
     acknowledged = sum(t.acknowledged for t in tallies)
     stored = stored_events(url, [s for sessions in per_client for s in sessions])
     return {
@@ -241,6 +273,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "events_per_s": round(sum(t.sent for t in tallies) / elapsed, 1),
         "new_events_per_s": round(acknowledged / elapsed, 1),
         "requests_per_s": round(len(latencies) / elapsed, 1),
+        "server_cpu_ms_per_request": cpu_ms_per_request or None,
         "latency_ms": {
             "p50": round(percentile(latencies, 0.50), 1),
             "p95": round(percentile(latencies, 0.95), 1),
@@ -272,8 +305,8 @@ def main() -> int:
     if args.api_url:
         figures = run(args.api_url, args)
     else:
-        with own_server(args.api_workers) as url:
-            figures = run(url, args)
+        with own_server(args.api_workers) as (url, pids):
+            figures = run(url, args, pids)
     print(json.dumps(figures, indent=2))
     ok = figures["lost_or_duplicated"] == 0 and figures["errors"] == 0
     return 0 if ok else 1
