@@ -30,6 +30,13 @@ def read_endpoints(data_dir: Path) -> dict[str, str]:
     return json.loads((data_dir / "run" / "endpoints.json").read_text())
 
 
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 @contextmanager
 def running_platform(data_dir: Path | None = None, timeout_s: float = 600) -> Iterator[Platform]:
     """Yield the URLs of a freshly started embedded platform; stop it afterwards."""
@@ -55,11 +62,8 @@ def running_platform(data_dir: Path | None = None, timeout_s: float = 600) -> It
                 raise RuntimeError(
                     f"embedding-studio up exited {process.returncode}; see {folder / 'up.log'}"
                 )
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
+            if _healthy(url) and (folder / "run" / "endpoints.json").exists():
+                break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the platform was not healthy in {timeout_s} s; see {folder}")
             time.sleep(1.0)
