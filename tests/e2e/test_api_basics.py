@@ -66,3 +66,28 @@ def test_openapi_lists_the_public_routes(client: TestClient) -> None:
         "/api/v1/health",
     ):
         assert path in paths
+
+
+def test_internal_routes_need_the_admin_key(client: TestClient) -> None:
+    path = "/api/v1/internal/collections"
+    refused = client.get(path)
+    assert refused.status_code == 401
+    assert "X-Admin-Key" in refused.json()["detail"]
+    assert client.get(path, headers={"X-Admin-Key": "wrong"}).status_code == 401
+    assert client.get(path, headers={"X-Admin-Key": "secret"}).status_code == 200
+
+
+def test_internal_routes_are_not_mounted_when_disabled(
+    fresh_database_url: str, redis_url: str
+) -> None:
+    config = Settings(
+        POSTGRES_URL=fresh_database_url,
+        REDIS_URL=redis_url,
+        INFERENCE_USED_PLUGINS=[],
+        INTERNAL_API_ENABLED=False,
+    )
+    ctx = build_context(config)
+    with TestClient(create_app(config, ctx=ctx)) as test_client:
+        assert test_client.get("/api/v1/internal/clickstream/batch").status_code == 404
+        assert test_client.get("/api/v1/ping").status_code == 200
+    ctx.close()
