@@ -47,7 +47,7 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _public_router() -> APIRouter:
-    from embedding_studio.api import clickstream, search, upsertion
+    from embedding_studio.api import clickstream, fine_tuning, search, upsertion
 
     router = APIRouter(prefix="/api/v1")
     router.include_router(clickstream.router)
@@ -55,6 +55,7 @@ def _public_router() -> APIRouter:
     router.include_router(upsertion.upsertion_router)
     router.include_router(upsertion.deletion_router)
     router.include_router(search.router)
+    router.include_router(fine_tuning.router)
     return router
 
 

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     CLICKSTREAM_TIME_WINDOW_S: int = Field(7 * 24 * 3600, gt=0)
     CLICKSTREAM_MAX_CLOCK_SKEW_S: int = Field(300, ge=0)
 
+    # --- fine-tuning ---------------------------------------------------------------
+    FINE_TUNING_MAX_NDCG_DROP: float = Field(0.0, ge=0, le=1)
+
     # --- embedded mode -------------------------------------------------------------
     EMBEDDED_DATA_DIR: str = str(Path.home() / ".embedding_studio")
     EMBEDDED_REDIS_PORT: int = Field(6390, gt=0, lt=65536)

@@ -1,0 +1,1 @@
+"""Converters from stored clickstream sessions to fine-tuning inputs."""
