@@ -47,7 +47,7 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _public_router() -> APIRouter:
-    from embedding_studio.api import clickstream, fine_tuning, search, upsertion
+    from embedding_studio.api import categories, clickstream, fine_tuning, search, upsertion
 
     router = APIRouter(prefix="/api/v1")
     router.include_router(clickstream.router)
@@ -56,6 +56,9 @@ def _public_router() -> APIRouter:
     router.include_router(upsertion.deletion_router)
     router.include_router(search.router)
     router.include_router(fine_tuning.router)
+    router.include_router(categories.parse_router)
+    router.include_router(categories.upsertion_router)
+    router.include_router(categories.deletion_router)
     return router
 
 

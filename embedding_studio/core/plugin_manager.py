@@ -38,6 +38,7 @@ class PluginManager:
         self._plugins: dict[str, FineTuningMethod] = {}
         self._files: dict[str, str] = {}
         self.failures: list[PluginFailure] = []
+        self.not_enabled: dict[str, str] = {}  # plugins found but not enabled: name -> file
 
     @property
     def plugin_names(self) -> list[str]:
@@ -73,11 +74,12 @@ class PluginManager:
             if module is not None:
                 self._register_from(module, path)
         missing = [n for n in self._enabled if n not in self._plugins and not self._failed(n)]
+        found = f"; found but not enabled: {sorted(self.not_enabled)}" if self.not_enabled else ""
         for name in missing:
             self._fail(
                 name,
                 str(root),
-                "enabled in INFERENCE_USED_PLUGINS but no plugin class has this name",
+                f"enabled in INFERENCE_USED_PLUGINS but no plugin class has this name{found}",
             )
 
     def register(self, plugin_class: type[FineTuningMethod], file: str = "<code>") -> None:
@@ -94,6 +96,7 @@ class PluginManager:
             return
         if meta.name not in self._enabled:
             logger.info("plugin %s (%s) found but not enabled", meta.name, file)
+            self.not_enabled.setdefault(meta.name, file)
             return
         if meta.name in self._plugins:
             other = self._files[meta.name]

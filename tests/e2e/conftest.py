@@ -48,3 +48,21 @@ def stack(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def sdk_stack(
+    stack_env: dict[str, str], postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """A second platform: the seed tutorial's plugin and the categories plugin enabled,
+    its own database and queues, an upsertion worker (see tests/e2e/sdk_stack.py)."""
+    from tests.e2e.sdk_stack import sdk_stack_env
+
+    root = Path(tmp_path_factory.mktemp("sdk_stack"))
+    running = Stack(env=sdk_stack_env(stack_env, postgres_url, root), log_dir=root)
+    try:
+        running.start_api()
+        running.start_worker("upsertion")
+        yield running
+    finally:
+        running.stop()

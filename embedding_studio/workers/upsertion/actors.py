@@ -20,3 +20,25 @@ def upsertion_worker(task_id: str) -> None:
 @task_actor(queue_name="deletion_worker")
 def deletion_worker(task_id: str) -> None:
     run_task(current_context(), task_id, TaskKind.deletion, delete_items)
+
+
+@task_actor(queue_name="upsertion_worker", actor_name="categories_upsertion_worker")
+def categories_upsertion_worker(task_id: str) -> None:
+    ctx = current_context()
+    run_task(
+        ctx,
+        task_id,
+        TaskKind.categories_upsertion,
+        lambda run: upsert_items(run, ctx.categories_vectordb),
+    )
+
+
+@task_actor(queue_name="deletion_worker", actor_name="categories_deletion_worker")
+def categories_deletion_worker(task_id: str) -> None:
+    ctx = current_context()
+    run_task(
+        ctx,
+        task_id,
+        TaskKind.categories_deletion,
+        lambda run: delete_items(run, ctx.categories_vectordb),
+    )

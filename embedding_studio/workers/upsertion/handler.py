@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedding_studio.models.tasks import FailedItem
 from embedding_studio.workers.task_runner import TaskRun
@@ -14,18 +14,22 @@ from embedding_studio.workers.upsertion.stages import (
     split_batch,
 )
 
+if TYPE_CHECKING:
+    from embedding_studio.vectordb.vectordb import VectorDb
+
 logger = logging.getLogger(__name__)
 
 
-def upsert_items(run: TaskRun) -> dict[str, Any]:
-    """Load, split, embed and write the task's items batch by batch.
+def upsert_items(run: TaskRun, vectordb: VectorDb | None = None) -> dict[str, Any]:
+    """Load, split, embed and write the task's items batch by batch, into a collection
+    of `vectordb` (default `ctx.vectordb`; categories tasks pass `ctx.categories_vectordb`).
 
     Batches are fixed slices of the task's item list, and `progress.done` counts the
     items of committed batches, so a retry resumes after the last committed batch; a
     batch written twice (crash between commit and progress) is replaced, not duplicated."""
     ctx, params = run.ctx, run.task.parameters
     items: list[dict[str, Any]] = params["items"]
-    collection = ctx.vectordb.get_collection(params["embedding_model_id"])
+    collection = (vectordb or ctx.vectordb).get_collection(params["embedding_model_id"])
     plugin = ctx.plugin_manager.require(collection.info.plugin_name)
     client = plugin.get_inference_client_factory().get_client(collection.info.embedding_model_id)
     batch_size = ctx.settings.UPSERTION_BATCH_SIZE
@@ -56,9 +60,9 @@ def upsert_items(run: TaskRun) -> dict[str, Any]:
     return {"written": written, "failed": len(failures)}
 
 
-def delete_items(run: TaskRun) -> dict[str, Any]:
+def delete_items(run: TaskRun, vectordb: VectorDb | None = None) -> dict[str, Any]:
     ctx, params = run.ctx, run.task.parameters
-    collection = ctx.vectordb.get_collection(params["embedding_model_id"])
+    collection = (vectordb or ctx.vectordb).get_collection(params["embedding_model_id"])
     object_ids: list[str] = params["object_ids"]
     deleted = collection.delete(object_ids)
     run.report(len(object_ids), len(object_ids), f"{deleted} objects deleted")
