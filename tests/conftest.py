@@ -14,6 +14,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# MLflow's telemetry thread fails to reach the internet and then removes an environment
+# variable while requests iterates os.environ: the first MLflow call may die of KeyError.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def _hide_triton_model_repository() -> None:

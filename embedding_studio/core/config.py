@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     UPSERTION_BATCH_SIZE: int = Field(64, gt=0)
     UPSERTION_MAX_ITEMS: int = Field(100_000, gt=0)
 
+    # --- reindex -------------------------------------------------------------------
+    REINDEX_SUBTASK_SIZE: int = Field(2_000, gt=0)
+    REINDEX_RETENTION_S: float = Field(24 * 3600, ge=0)
+
     # --- vector search -------------------------------------------------------------
     VECTORDB_HNSW_M: int = Field(16, gt=1)
     VECTORDB_HNSW_EF_CONSTRUCTION: int = Field(64, gt=1)

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from embedding_studio.models.tasks import FailedItem
+from embedding_studio.workers.reindex.mirror import mirror_deletions, mirror_upserts
 from embedding_studio.workers.task_runner import TaskRun
 from embedding_studio.workers.upsertion.stages import (
     BatchOutcome,
@@ -46,6 +47,8 @@ def upsert_items(run: TaskRun, vectordb: VectorDb | None = None) -> dict[str, An
             vectors = client.forward_items(texts).tolist()
             outcome.objects = build_objects(split, vectors)
             collection.upsert(outcome.objects)
+            # A collection being reindexed (or within its retention) gets it too.
+            mirror_upserts(ctx, collection, plugin, split)
         failures.extend(outcome.failures)
         written += len(outcome.objects)
         done = min(offset + batch_size, len(items))
@@ -65,5 +68,6 @@ def delete_items(run: TaskRun, vectordb: VectorDb | None = None) -> dict[str, An
     collection = (vectordb or ctx.vectordb).get_collection(params["embedding_model_id"])
     object_ids: list[str] = params["object_ids"]
     deleted = collection.delete(object_ids)
+    mirror_deletions(ctx, collection, object_ids)
     run.report(len(object_ids), len(object_ids), f"{deleted} objects deleted")
     return {"deleted": deleted}
