@@ -70,6 +70,16 @@ def _path_literal(payload: ColumnElement[object], field: str) -> ColumnElement[o
     return payload.op("#>", return_type=JSONB)(literal(keys, ARRAY(Text), literal_execute=True))
 
 
+def _create_index(connection: Connection, index: Index, table: Table) -> None:
+    """Create `index` if missing, then detach it from `table`: table descriptions are
+    cached per collection number, so an index left attached would be created again with
+    the tables of a same-numbered collection in another database."""
+    try:
+        connection.execute(CreateIndex(index, if_not_exists=True))
+    finally:
+        table.indexes.discard(index)
+
+
 def _suffix(kind: str, field: str) -> str:
     return f"{kind}_{hashlib.sha1(field.encode()).hexdigest()[:10]}"
 
@@ -86,8 +96,7 @@ class CreatePayloadIndexOptimization(Optimization):
     def apply(self, connection: Connection, target: OptimizationTarget) -> None:
         expression = _path_literal(target.objects.c.payload, self.field)
         name = target.tables.identifier(_suffix("px", self.field))
-        index = Index(name, expression, _table=target.objects)
-        connection.execute(CreateIndex(index, if_not_exists=True))
+        _create_index(connection, Index(name, expression, _table=target.objects), target.objects)
 
 
 class CreateFullTextIndexOptimization(Optimization):
@@ -104,4 +113,4 @@ class CreateFullTextIndexOptimization(Optimization):
         vector = func.jsonb_to_tsvector(TEXT_SEARCH_CONFIG, value, TEXT_VALUE_TYPES)
         name = target.tables.identifier(_suffix("ft", self.field))
         index = Index(name, vector, postgresql_using="gin", _table=target.objects)
-        connection.execute(CreateIndex(index, if_not_exists=True))
+        _create_index(connection, index, target.objects)

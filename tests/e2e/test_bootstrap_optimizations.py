@@ -109,3 +109,19 @@ def test_optimizations_are_applied_once_and_survive_a_restart(fresh_database_url
     assert any("_ft_" in name for name in created), created  # the full-text index
     restarted.close()
     engine.dispose()
+
+
+def test_each_collection_gets_its_optimizations_once_even_with_the_same_number(
+    fresh_database_url: str, postgres_url: str
+) -> None:
+    from tests.e2e.sdk_stack import create_database
+
+    CountingTitleIndex.runs = 0
+    first = start(fresh_database_url)  # collection number 1 in this database...
+    second = start(create_database(postgres_url))  # ...and in another one, same process
+    assert CountingTitleIndex.runs == 2
+    for ctx in (first, second):
+        info = ctx.vectordb.get_blue_collection().info
+        assert info.number == 1
+        assert info.applied_optimizations == ["counting_title_index", "full_text_index:body"]
+        ctx.close()
