@@ -47,7 +47,14 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _public_router() -> APIRouter:
-    from embedding_studio.api import categories, clickstream, fine_tuning, search, upsertion
+    from embedding_studio.api import (
+        categories,
+        clickstream,
+        fine_tuning,
+        search,
+        suggesting,
+        upsertion,
+    )
 
     router = APIRouter(prefix="/api/v1")
     router.include_router(clickstream.router)
@@ -55,6 +62,7 @@ def _public_router() -> APIRouter:
     router.include_router(upsertion.upsertion_router)
     router.include_router(upsertion.deletion_router)
     router.include_router(search.router)
+    router.include_router(suggesting.router)
     router.include_router(fine_tuning.router)
     router.include_router(categories.parse_router)
     router.include_router(categories.upsertion_router)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from embedding_studio.embeddings.models.downloader import ModelDownloader
     from embedding_studio.experiments.mlflow_client_wrapper import MLflowClientWrapper
+    from embedding_studio.suggesting.suggester import Suggester
     from embedding_studio.vectordb.vectordb import VectorDb
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,17 @@ class AppContext:
 
         return MLflowClientWrapper(self.settings.MLFLOW_TRACKING_URI)
 
+    @cached_property
+    def suggestions(self) -> Suggester:
+        from embedding_studio.suggesting.suggester import Suggester
+
+        return Suggester(
+            self.postgres, learned_half_clicks=self.settings.SUGGESTING_LEARNED_HALF_CLICKS
+        )
+
     def close(self) -> None:
+        if "suggestions" in vars(self):  # built: its index holds a connection
+            self.suggestions.close()
         self.documents.close()
         self.postgres.dispose()
 

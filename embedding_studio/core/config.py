@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     CLICKSTREAM_TIME_WINDOW_S: int = Field(7 * 24 * 3600, gt=0)
     CLICKSTREAM_MAX_CLOCK_SKEW_S: int = Field(300, ge=0)
 
+    # --- suggestions ---------------------------------------------------------------
+    SUGGESTING_LEARN_FROM_CLICKSTREAM: bool = True
+    SUGGESTING_LEARNED_HALF_CLICKS: float = Field(5.0, gt=0)
+
     # --- fine-tuning ---------------------------------------------------------------
     FINE_TUNING_MAX_NDCG_DROP: float = Field(0.0, ge=0, le=1)
 

@@ -50,7 +50,12 @@ def push_events(ctx: AppContext, events: Sequence[SessionEvent]) -> PushResult:
             f"events: {len(events)} events in one request; send at most {limit} "
             "(CLICKSTREAM_MAX_EVENTS_PER_REQUEST) per request"
         )
-    return ctx.clickstream_dao.push_events(events)
+    result = ctx.clickstream_dao.push_events(events)
+    if result.stored:
+        from embedding_studio.services.suggesting import learn_from_events
+
+        learn_from_events(ctx, events)
+    return result
 
 
 def mark_irrelevant(ctx: AppContext, session_id: str) -> RegisteredSession:

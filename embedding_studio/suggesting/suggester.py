@@ -45,8 +45,13 @@ class Suggester:
         rebuild_after: int = DEFAULT_REBUILD_AFTER,
     ) -> None:
         self.phrases = PhraseStore(engine)
-        self.index = LiveIndex(PhraseFeed(engine, self.phrases), rebuild_after)
+        self._feed = PhraseFeed(engine, self.phrases)
+        self.index = LiveIndex(self._feed, rebuild_after)
         self.learning = ClickLearning(self.phrases, learned_half_clicks)
+
+    def close(self) -> None:
+        """Release the index's connection (the engine stays open)."""
+        self._feed.close()
 
     def get_top_k(
         self, phrase: str, top_k: int = 10, domain: str | None = None
