@@ -15,7 +15,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
-CHECKED_IN_COPY = Path(__file__).parent / "data" / "seed_001_python_blocks.md"
+CHECKED_IN_COPY = Path(__file__).parent / "data" / "seed_001_python_blocks.txt"
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 TUTORIAL_MODEL = '"intfloat/multilingual-e5-base"'

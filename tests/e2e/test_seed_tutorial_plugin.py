@@ -46,7 +46,7 @@ def test_the_checked_in_copy_of_the_tutorial_code_is_current() -> None:
     copy = PYTHON_BLOCK.findall(CHECKED_IN_COPY.read_text(encoding="utf-8"))
     assert len(copy) > 5
     if SEEDS_DIR.is_dir():
-        assert copy == tutorial_blocks(), "update tests/e2e/data/seed_001_python_blocks.md"
+        assert copy == tutorial_blocks(), "update tests/e2e/data/seed_001_python_blocks.txt"
 
 
 def test_the_tutorial_plugin_is_registered_and_serves_the_blue_collection(
