@@ -134,6 +134,8 @@ def test_parsing_before_any_categories_collection_is_a_409_saying_what_to_do(
     response = bare_api.post("/api/v1/parse-query/categories", json={"query": "shoes"})
     assert response.status_code == 409
     assert "blue categories collection" in response.json()["detail"]
+    blank = bare_api.post("/api/v1/parse-query/categories", json={"query": "  "})
+    assert blank.status_code == 422 and "non-empty" in blank.text
     response = bare_api.post(
         "/api/v1/categories/upsertion-tasks/run",
         json={"items": [{"object_id": "a", "data": "A"}]},

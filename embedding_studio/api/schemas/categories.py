@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class CategoriesRequest(BaseModel):
@@ -16,6 +16,13 @@ class CategoriesRequest(BaseModel):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="The categories plugin to use; the blue categories collection's when omitted",
     )
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, value: str | dict[str, Any]) -> str | dict[str, Any]:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("query: give a non-empty text (or the plugin's query object)")
+        return value
 
 
 class CategoryResponse(BaseModel):

@@ -78,4 +78,6 @@ class HierarchicalCategorySelector(AbstractSelector):
             for ancestor in self.category_graph.get_ancestors(categories[index].id):
                 if ancestor not in present:
                     missing[ancestor] = None
-        return [*missing, *self.base_selector.missing_candidates(categories, query_vector)]
+        for category_id in self.base_selector.missing_candidates(categories, query_vector):
+            missing[category_id] = None
+        return list(missing)
