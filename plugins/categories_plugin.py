@@ -1,16 +1,17 @@
 """The built-in categories plugin: query parsing into product (or any) categories.
 
 Categories are items of their own collection (in `context.categories_vectordb`), sent
-through `POST /api/v1/categories/upsertion-tasks/run` with their text inline (a name, or
-an object such as {"name": ..., "description": ...}) and a payload naming their parent:
+through `POST /api/v1/categories/upsertion-tasks/run` with their text inline (a name,
+best followed by a few words that describe it) and a payload naming their parent:
 
-    {"object_id": "running_shoes", "data": {"name": "Running shoes", "keywords": "..."},
+    {"object_id": "running_shoes", "data": "Running shoes: sneakers, trail runners",
      "payload": {"name": "Running shoes", "parent_id": "shoes"}}
 
 `POST /api/v1/parse-query/categories` embeds the query with all-MiniLM-L6-v2, fetches
-the nearest categories, keeps those whose sigmoid-scaled cosine similarity clears the
-threshold (`ProbsDistBasedSelector`) and adds their ancestors (`HierarchicalCategorySelector`,
-parents read from the `parent_id` payload field; a list of ids is accepted too).
+the nearest categories, keeps those whose cosine similarity to the query is above
+1 - margin (0.5), with sigmoid(scale * (similarity - 0.5)) as confidence
+(`ProbsDistBasedSelector`), and adds their ancestors (`HierarchicalCategorySelector`;
+parents come from the `parent_id` payload field, an id or a list of ids).
 
 Registered only when "HFCategoriesTextFineTuningMethod" is in INFERENCE_USED_PLUGINS.
 """
