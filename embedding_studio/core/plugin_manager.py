@@ -145,6 +145,12 @@ class PluginManager:
                 continue  # an intermediate base class of the file's plugins, not a plugin
             self.register(obj, str(path))
 
+    def record_failure(self, plugin: FineTuningMethod, reason: str) -> None:
+        """Report a registered plugin that failed later (e.g. while its collection was set up);
+        it stays registered, and health lists it as failed."""
+        name = plugin.meta.name
+        self._fail(name, self._files.get(name, "<code>"), reason)
+
     def _failed(self, name: str) -> bool:
         return any(f.name == name for f in self.failures)
 

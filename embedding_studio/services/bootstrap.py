@@ -47,6 +47,18 @@ def _ensure_collection(vectordb: VectorDb, plugin: FineTuningMethod, make_blue: 
         logger.info("collection %s of %s is now blue", model_id, plugin.meta.name)
 
 
+def _ensure_safely(
+    ctx: AppContext, vectordb: VectorDb, plugin: FineTuningMethod, make_blue: bool
+) -> None:
+    """One plugin's failing set-up (its model, its optimizations) must not keep the
+    platform from starting: it is reported as a failed plugin, and health says why."""
+    try:
+        _ensure_collection(vectordb, plugin, make_blue)
+    except Exception as exc:  # plugin code and its servers may raise anything
+        logger.exception("bootstrap of plugin %s failed", plugin.meta.name)
+        ctx.plugin_manager.record_failure(plugin, f"bootstrap failed: {type(exc).__name__}: {exc}")
+
+
 def default_plugin(ctx: AppContext) -> FineTuningMethod | None:
     plugins = ctx.plugin_manager.search_plugins()
     wanted = ctx.settings.DEFAULT_PLUGIN_NAME
@@ -63,8 +75,8 @@ def bootstrap(ctx: AppContext) -> None:
     try:
         main = default_plugin(ctx)
         for plugin in ctx.plugin_manager.search_plugins():
-            _ensure_collection(ctx.vectordb, plugin, make_blue=plugin is main)
+            _ensure_safely(ctx, ctx.vectordb, plugin, make_blue=plugin is main)
         for categories in ctx.plugin_manager.categories_plugins():
-            _ensure_collection(ctx.categories_vectordb, categories, make_blue=True)
+            _ensure_safely(ctx, ctx.categories_vectordb, categories, make_blue=True)
     finally:
         ctx.locks.release(LOCK_NAME, owner)

@@ -91,3 +91,50 @@ def test_internal_routes_are_not_mounted_when_disabled(
         assert test_client.get("/api/v1/internal/clickstream/batch").status_code == 404
         assert test_client.get("/api/v1/ping").status_code == 200
     ctx.close()
+
+
+FAILING_BOOTSTRAP_PLUGIN = """
+from types import SimpleNamespace
+
+from embedding_studio.core.plugin import FineTuningMethod
+from embedding_studio.models.plugin import PluginMeta
+
+
+class NoModel(FineTuningMethod):
+    meta = PluginMeta(name="NoModel")
+
+    def upload_initial_model(self):
+        raise RuntimeError("model storage is misconfigured")
+
+    def get_manager(self):
+        return SimpleNamespace(get_initial_model_run_id=lambda: None)
+
+    def get_query_retriever(self): ...
+    def get_items_preprocessor(self): ...
+    def get_data_loader(self): ...
+    def get_inference_client_factory(self): ...
+    def get_fine_tuning_builder(self, clickstream): ...
+    def get_search_index_info(self): ...
+    def get_vectors_adjuster(self): ...
+    def get_vectordb_optimizations(self): ...
+"""
+
+
+def test_a_plugin_failing_its_bootstrap_is_reported_and_the_api_starts(
+    fresh_database_url: str, redis_url: str, tmp_path
+) -> None:
+    (tmp_path / "no_model.py").write_text(FAILING_BOOTSTRAP_PLUGIN)
+    config = Settings(
+        POSTGRES_URL=fresh_database_url,
+        REDIS_URL=redis_url,
+        INFERENCE_USED_PLUGINS=["NoModel"],
+        ES_PLUGINS_PATH=str(tmp_path),
+    )
+    ctx = build_context(config)
+    ctx.plugin_manager.discover_plugins(tmp_path)
+    with TestClient(create_app(config, ctx=ctx)) as test_client:
+        plugins = test_client.get("/api/v1/health").json()["dependencies"]["plugins"]
+    ctx.close()
+    assert plugins["status"] == "error"
+    assert "NoModel" in plugins["detail"]
+    assert "model storage is misconfigured" in plugins["detail"]

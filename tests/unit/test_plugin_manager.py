@@ -123,3 +123,24 @@ class Same(Complete):
     assert manager.plugin_names == ["Same"]
     (failure,) = manager.failures
     assert "one.py" in failure.reason and failure.file.endswith("two.py")
+
+
+def test_a_failure_after_registration_is_recorded_against_the_plugin_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "good.py",
+        """
+class Good(Complete):
+    meta = PluginMeta(name="Good")
+""",
+    )
+    manager = PluginManager(enabled=["Good"])
+    manager.discover_plugins(tmp_path)
+    manager.record_failure(manager.require("Good"), "bootstrap failed: boom")
+    (failure,) = manager.failures
+    assert (failure.name, failure.file, failure.reason) == (
+        "Good",
+        str(path),
+        "bootstrap failed: boom",
+    )
+    assert manager.plugin_names == ["Good"]
