@@ -120,6 +120,8 @@ class DefaultTextFineTuningMethod(FineTuningMethod):
             batch_size=16,
         )
         self.initial_params = INITIAL_PARAMS
+        for one_tower in ("query_lr", "items_lr"):  # `learning_rate` sets the shared tower's
+            self.initial_params.pop(one_tower)
         self.initial_params.update(
             {
                 "num_fixed_layers": [2],

@@ -66,6 +66,16 @@ def resolve_batch(
     return batch
 
 
+def check_still_unused(ctx: AppContext, batch_id: str, outcome: object | None) -> None:
+    """After waiting for the batch: refuse if the task that held it trained on it."""
+    batch = ctx.clickstream_dao.get_batch(batch_id)
+    if outcome is None and batch is not None and batch.status in USED:
+        raise TaskRefused(
+            f"clickstream batch {batch_id!r} was already used by the fine-tuning task this "
+            "one waited for; fine-tune on a newer batch"
+        )
+
+
 class BatchLease:
     """The lock on a batch held by one task (owner = task id), renewed while it trains.
 

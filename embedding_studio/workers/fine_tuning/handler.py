@@ -37,6 +37,7 @@ from embedding_studio.vectordb.collection import Collection
 from embedding_studio.workers.broker import is_last_attempt
 from embedding_studio.workers.fine_tuning.clickstream_batch import (
     BatchLease,
+    check_still_unused,
     load_sessions,
     resolve_batch,
 )
@@ -44,6 +45,7 @@ from embedding_studio.workers.fine_tuning.deployment import accept, reject, reje
 from embedding_studio.workers.fine_tuning.evaluation import HeldOutEvaluator
 from embedding_studio.workers.fine_tuning.prepare_data import NotEnoughData
 from embedding_studio.workers.fine_tuning.ranking_space import RankingSpace
+from embedding_studio.workers.fine_tuning.registry import archive_model
 from embedding_studio.workers.fine_tuning.session_meta import fill_result_meta
 from embedding_studio.workers.fine_tuning.state import FineTuningState
 from embedding_studio.workers.fine_tuning.task_params import FineTuningTaskParams
@@ -84,9 +86,9 @@ class FineTuningRun:
         """Record the state and a progress message; raises TaskCanceled if canceled."""
         self.run.report(self.done_steps, self.total_steps, message, result=self.state.as_result())
 
-    def step(self, done: int, total: int) -> None:
+    def step(self, done: int, total: int, message: str) -> None:
         self.done_steps, self.total_steps = done, total
-        self.run.report(done, total, f"training: step {done}/{total}")
+        self.run.report(done, total, message)
         if self.lease is not None:
             self.lease.renew()
 
@@ -98,12 +100,17 @@ class FineTuningRun:
         source, plugin = self._starting_point()
         batch = resolve_batch(self.ctx, self.run.task_id, self.params.batch_id, self.state.batch_id)
         self.state.batch_id = batch.batch_id
-        self.save(f"batch {batch.batch_id}: waiting for it")
+        self.save(f"taking batch {batch.batch_id}")
         lease = self.lease = BatchLease(self.ctx, batch.batch_id, self.run.task_id)
         lease.acquire(
             self.params.wait_on_conflict,
             lambda holder: self.save(f"waiting for task {holder} to finish batch {batch.batch_id}"),
         )
+        try:
+            check_still_unused(self.ctx, batch.batch_id, self.state.outcome)
+        except TaskRefused:
+            lease.release()
+            raise
         self.ctx.clickstream_dao.update_batch_status(batch.batch_id, SessionBatchStatus.fine_tuning)
         try:
             self._fine_tune(source, plugin)
@@ -216,6 +223,12 @@ class FineTuningRun:
     def _decide(self, plugin: FineTuningMethod) -> None:
         best = self.state.best_trial(bool(self.state.main_metric_is_loss))
         self.state.best_run_id = best.run_id if best is not None else None
+        manager = plugin.get_manager()
+        if manager.archive_previous_runs:
+            for trial in self.state.done_trials():
+                if trial.has_model and trial.run_id != self.state.best_run_id:
+                    archive_model(manager.wrapper, str(trial.run_id))
+                    trial.has_model = False
         reason = rejection(self.state, self.ctx.settings.FINE_TUNING_MAX_NDCG_DROP)
         if reason is not None:
             reject(plugin, self.state, reason)

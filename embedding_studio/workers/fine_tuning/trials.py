@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 
 Save = Callable[[str], None]
 """Records the task state with a progress message (raises when the task was canceled)."""
-Step = Callable[[int, int], None]
-"""Called after every training step with (steps done in the task, steps planned)."""
+Step = Callable[[int, int, str], None]
+"""Called after every training step with (steps done in the task, steps planned, what)."""
 
 
 def main_metric(manager: ExperimentsManager, metrics: dict[str, float]) -> tuple[str, bool] | None:
@@ -100,7 +100,10 @@ class TrialsRunner:
         before = record.index * steps
         total = self.planned * steps
         trainer = TrialTrainer(self.setup, params, str(record.run_id), self.seed + record.index)
-        return trainer.train(lambda done: self.step(before + done, total))
+        label = f"trial {record.index + 1}/{self.planned}"
+        return trainer.train(
+            lambda done: self.step(before + done, total, f"{label}: step {done}/{steps}")
+        )
 
     def _keep_if_best(self, record: TrialRecord, model: Any, metrics: dict[str, float]) -> None:
         record.metrics = metrics
