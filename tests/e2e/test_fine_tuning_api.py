@@ -47,7 +47,7 @@ def env(stack_env: dict[str, str], postgres_url: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def platform(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log_dir = tmp_path_factory.mktemp("fine_tuning_logs")
-    with fine_tuning_stack(env, log_dir, ("upsertion", "fine_tuning")) as stack:
+    with fine_tuning_stack(env, log_dir, ("upsertion", "fine_tuning", "reindex")) as stack:
         yield stack
 
 
@@ -225,3 +225,32 @@ def test_a_worker_killed_mid_training_resumes_without_a_second_model(
     )
     mine = [v for v in versions if v.tags.get("es_fine_tuning_task_id") == task["task_id"]]
     assert len(mine) <= 1
+
+
+def test_an_accepted_model_is_reindexed_and_switched_live(
+    platform: Stack, subset: Subset, store: AppContext
+) -> None:
+    simulate_users(platform, subset, "ft5")
+    starting = blue_model(store)
+    task = submit(platform, deploy_as_blue=True)
+
+    result = wait_task(platform, RESOURCE, task["task_id"])["result"]
+
+    if result["outcome"] == "rejected":  # worse on held-out sessions: nothing changes
+        assert blue_model(store) == starting
+        return
+    assert result["outcome"] == "deployed", result
+    reindex = wait_task(platform, "internal/reindex-tasks", result["reindex_task_id"])
+    assert reindex["status"] == "done", reindex
+    new_model = result["embedding_model_id"]
+    assert blue_model(store) == new_model
+    assert (
+        store.vectordb.get_collection(new_model).count()
+        == store.vectordb.get_collection(starting).count()
+    )
+    with platform.client() as client:
+        found = client.post(
+            "/api/v1/embeddings/similarity-search",
+            json={"search_query": next(iter(subset.queries.values())), "limit": 3},
+        ).json()
+    assert found["embedding_model_id"] == new_model and len(found["search_results"]) == 3

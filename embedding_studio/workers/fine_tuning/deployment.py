@@ -5,9 +5,9 @@ is idempotent and recorded, so a retried task never deploys a second model."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from embedding_studio.context.app_context import AppContext
+from embedding_studio.core.errors import Conflict
 from embedding_studio.core.plugin import FineTuningMethod
 from embedding_studio.workers.fine_tuning.evaluation import NDCG
 from embedding_studio.workers.fine_tuning.registry import register_model
@@ -67,9 +67,17 @@ def accept(
         )
         return
     if state.reindex_task_id is None:
-        state.reindex_task_id = submit_reindex_task(
-            ctx, state.starting_model_id, state.best_run_id, wait_on_conflict
-        )
+        try:
+            state.reindex_task_id = submit_reindex_task(
+                ctx, state.starting_model_id, state.best_run_id, task_id, wait_on_conflict
+            )
+        except Conflict as exc:
+            state.outcome = Outcome.registered
+            state.reason = (
+                f"model {state.best_run_id} registered (version {state.model_version}), not "
+                f"deployed: {exc}; reindex it later (or send wait_on_conflict=true)"
+            )
+            return
     state.outcome = Outcome.deployed
     state.reason = (
         f"model {state.best_run_id} registered (version {state.model_version}); reindex task "
@@ -85,12 +93,26 @@ def reject(plugin: FineTuningMethod, state: FineTuningState, reason: str) -> Non
 
 
 def submit_reindex_task(
-    ctx: AppContext, source_model_id: str, dest_model_id: str, wait_on_conflict: bool
+    ctx: AppContext,
+    source_model_id: str,
+    dest_model_id: str,
+    task_id: str,
+    wait_on_conflict: bool,
 ) -> str:
-    """Submit the reindex of the source collection into the new model's, switching blue."""
+    """Submit (once per fine-tuning task: the key is the task's id) the reindex of the
+    source collection into the new model's, switching blue at its end.
+
+    :raises Conflict: another reindex uses these collections and `wait_on_conflict` is off
+    """
     from embedding_studio.services.reindex import submit_reindex
 
-    submitted: Any = submit_reindex(ctx, source_model_id, dest_model_id, True, wait_on_conflict)
-    task = submitted[0] if isinstance(submitted, tuple) else submitted
+    task, _created = submit_reindex(
+        ctx,
+        source_model_id,
+        dest_model_id,
+        deploy_as_blue=True,
+        wait_on_conflict=wait_on_conflict,
+        idempotency_key=f"fine_tuning:{task_id}",
+    )
     logger.info("reindex task %s: %s -> %s", task.task_id, source_model_id, dest_model_id)
-    return str(task.task_id)
+    return task.task_id
