@@ -163,11 +163,11 @@ def fuzzy_matches(view: IndexView, typed: TypedText, domain: str | None, limit: 
         return ends[word]
 
     found: list[Match] = []
-    entries = view.snapshot.entries
+    snapshot = view.snapshot
     for index, first, edits in zip(*_snapshot_alignments(view, per_word, domain), strict=True):
         if view.is_shadowed(int(index)):
             continue
-        found.append(_match(entries[index], typed, int(first), int(edits), end_of))
+        found.append(_match(snapshot.entry(int(index)), typed, int(first), int(edits), end_of))
         if len(found) >= limit:
             break
     for entry in view.delta_entries:

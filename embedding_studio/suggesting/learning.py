@@ -61,13 +61,17 @@ class ClickLearning:
         return self.record(session.session_id, phrase, clicks)
 
     def record(self, session_id: str, phrase: str, clicks: int) -> str | None:
-        """Set the session's click count for `phrase` (normalised) and update the phrase."""
+        """Set the session's click count for `phrase` (normalised) and update the phrase.
+
+        A count already recorded is read first without the write lock: pushes that add
+        no click (views, repeated objects) cost one indexed read."""
+        find = select(learned_sessions).where(learned_sessions.c.session_id == session_id)
+        with self._store.reading("reading a learned session") as connection:
+            recorded = connection.execute(find).first()
+        if (recorded.clicks if recorded is not None else 0) == clicks:
+            return None if recorded is None else recorded.phrase_id
         with self._store.writing("learning a phrase from clicks") as connection:
-            previous = connection.execute(
-                select(learned_sessions).where(learned_sessions.c.session_id == session_id)
-            ).first()
-            if previous is None and clicks == 0:
-                return None
+            previous = connection.execute(find).first()
             phrase_id, row = _target(connection, phrase)
             if previous is not None and (previous.phrase_id, previous.clicks) == (
                 phrase_id,

@@ -32,7 +32,7 @@ goes on: matching that many phrases one by one would be slower than rebuilding."
 
 def _merged(view: IndexView) -> list[PhraseEntry]:
     """Every live phrase of the view."""
-    entries = [entry for entry in view.snapshot.entries if entry.phrase_id not in view.delta]
+    entries = [entry for entry in view.snapshot.entries() if entry.phrase_id not in view.delta]
     return entries + view.delta_entries
 
 

@@ -21,8 +21,8 @@ def exact_matches(view: IndexView, typed: TypedText, domain: str | None) -> list
     """Phrases equal to the typed text: `exact` when the case agrees too."""
     snapshot = view.snapshot
     entries = [
-        snapshot.entries[index]
-        for index in snapshot.exact.get(typed.folded, [])
+        snapshot.entry(index)
+        for index in snapshot.exact.get(typed.folded, ())
         if not view.is_shadowed(index)
     ]
     entries += [entry for entry in view.delta_entries if entry.folded == typed.folded]
@@ -50,11 +50,11 @@ def prefix_matches(
     found: list[Match] = []
     haystack = view.snapshot.haystack(domain)
     if haystack is not None:
-        entries = view.snapshot.entries
+        columns = view.snapshot.columns
         for index, start in haystack.find(needle):
-            entry = entries[index]
-            if view.is_shadowed(index) or entry.folded == typed.folded:
+            if view.is_shadowed(index) or columns.folded[index] == typed.folded:
                 continue
+            entry = columns.entry(index)
             found.append(Match(entry, MatchType.prefix, start, start + typed_length))
             if len(found) >= limit:
                 break

@@ -113,15 +113,54 @@ class Postings:
 
 
 @dataclass(frozen=True)
+class Columns:
+    """The phrases of a snapshot, one list per field, most probable first. Phrases are
+    kept as columns of strings, floats and tuples of strings, which the garbage
+    collector does not track, rather than as 100,000s of objects it would traverse at
+    every full collection (a pause in the middle of a query)."""
+
+    phrase_ids: list[str]
+    phrases: list[str]
+    folded: list[str]
+    probs: list[float]
+    labels: list[tuple[str, ...]]
+    domains: list[tuple[str, ...]]
+
+    @classmethod
+    def of(cls, ordered: list[PhraseEntry]) -> Columns:
+        return cls(
+            [entry.phrase_id for entry in ordered],
+            [entry.phrase for entry in ordered],
+            [entry.folded for entry in ordered],
+            [entry.prob for entry in ordered],
+            [entry.labels for entry in ordered],
+            [entry.domains for entry in ordered],
+        )
+
+    def __len__(self) -> int:
+        return len(self.phrase_ids)
+
+    def entry(self, index: int) -> PhraseEntry:
+        return PhraseEntry(
+            self.phrase_ids[index],
+            self.phrases[index],
+            self.folded[index],
+            self.probs[index],
+            self.labels[index],
+            self.domains[index],
+        )
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    """The index of a set of phrases as of one store revision."""
+    """The index of a set of phrases as of one store revision (see the module doc)."""
 
     revision: int
-    entries: list[PhraseEntry]
+    columns: Columns
     positions: dict[str, int]
     everything: Haystack
     domains: dict[str, Haystack]
-    exact: dict[str, list[int]]
+    exact: dict[str, tuple[int, ...]]
     domain_members: dict[str, npt.NDArray[np.int32]]
     postings: Postings
     vocabulary: WordMatrix
@@ -131,15 +170,15 @@ class Snapshot:
         ordered = sorted(entries, key=lambda entry: entry.sort_key)
         segments = [" " + entry.folded + " " for entry in ordered]
         by_domain: dict[str, list[int]] = {}
-        exact: dict[str, list[int]] = {}
+        exact: dict[str, tuple[int, ...]] = {}
         for index, entry in enumerate(ordered):
             for domain in entry.domains:
                 by_domain.setdefault(domain, []).append(index)
-            exact.setdefault(entry.folded, []).append(index)
+            exact[entry.folded] = (*exact.get(entry.folded, ()), index)
         postings = Postings.build(ordered)
         return cls(
             revision=revision,
-            entries=ordered,
+            columns=Columns.of(ordered),
             positions={entry.phrase_id: index for index, entry in enumerate(ordered)},
             everything=Haystack.of(segments, list(range(len(ordered)))),
             domains={
@@ -159,7 +198,14 @@ class Snapshot:
         return cls.build([], revision=0)
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.columns)
+
+    def entry(self, index: int) -> PhraseEntry:
+        return self.columns.entry(index)
+
+    def entries(self) -> list[PhraseEntry]:
+        """Every phrase (built on demand: for rebuilding)."""
+        return [self.columns.entry(index) for index in range(len(self.columns))]
 
     def haystack(self, domain: str | None) -> Haystack | None:
         """The scope to search: every phrase, or those of `domain` (None if it has none)."""

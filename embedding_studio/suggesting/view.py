@@ -39,13 +39,13 @@ class IndexView:
 
     def is_shadowed(self, index: int) -> bool:
         """Whether snapshot entry `index` was changed or deleted since the snapshot."""
-        return self.snapshot.entries[index].phrase_id in self.delta
+        return self.snapshot.columns.phrase_ids[index] in self.delta
 
     def get(self, phrase_id: str) -> PhraseEntry | None:
         if phrase_id in self.delta:
             return self.delta[phrase_id]
         position = self.snapshot.positions.get(phrase_id)
-        return None if position is None else self.snapshot.entries[position]
+        return None if position is None else self.snapshot.entry(position)
 
     def __len__(self) -> int:
         shadowed = sum(1 for phrase_id in self.delta if phrase_id in self.snapshot.positions)
