@@ -18,6 +18,11 @@ DOCS = {
 }
 
 
+# The stack is shared with other test modules (a reindex may switch the blue collection and
+# add its own documents), so assertions are scoped to this module's documents.
+BASE = {"term": {"group": "base"}}
+
+
 def _items(prefix: str, docs: dict[str, str], **payload) -> list[dict]:
     return [
         {"object_id": f"{prefix}-{key}", "data": text, "payload": {"topic": key, **payload}}
@@ -50,10 +55,10 @@ def corpus(stack: Stack) -> str:
 
 
 def test_upserted_items_are_found_by_meaning(stack: Stack, corpus: str) -> None:
-    found = _search(stack, search_query="which animal purrs?", limit=3)
+    found = _search(stack, search_query="which animal purrs?", limit=3, filter=BASE)
     assert found["search_results"][0]["object_id"] == "base-cats"
     assert found["search_results"][0]["payload"] == {"topic": "cats", "group": "base"}
-    found = _search(stack, search_query="space launch propulsion", limit=3)
+    found = _search(stack, search_query="space launch propulsion", limit=3, filter=BASE)
     assert found["search_results"][0]["object_id"] == "base-rockets"
 
 
@@ -182,9 +187,5 @@ def test_injection_in_filter_values_and_fields_is_a_literal_no_match(
             },
         )
     assert 400 <= response.status_code < 500, response.text
-    assert (
-        _search(stack, search_query="which animal purrs?", limit=1)["search_results"][0][
-            "object_id"
-        ]
-        == "base-cats"
-    )
+    found = _search(stack, search_query="which animal purrs?", limit=1, filter=BASE)
+    assert found["search_results"][0]["object_id"] == "base-cats"
