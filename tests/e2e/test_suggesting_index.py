@@ -3,8 +3,10 @@ background snapshot rebuilds, bulk writes, and an unreachable server."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from sqlalchemy import Engine
 
@@ -52,6 +54,23 @@ def test_a_bulk_write_is_folded_in_before_the_next_query(engine):
     suggester.phrases.add([NewPhrase(f"bulk phrase {n:03d}") for n in range(50)])
     assert len(texts(suggester, "bulk")) == 50
     assert len(suggester.index.view().delta) == 0
+    suggester.close()
+
+
+def test_the_index_reconnects_after_its_connection_is_dropped(engine, fresh_database_url, caplog):
+    caplog.set_level(logging.WARNING, logger="embedding_studio.suggesting.feed")
+    suggester = Suggester(engine)
+    suggester.phrases.add([NewPhrase("before the drop")])
+    assert texts(suggester, "before") == ["before the drop"]  # loads the index
+    assert texts(suggester, "before") == ["before the drop"]  # follows it: the connection
+    with psycopg.connect(fresh_database_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    suggester.phrases.add([NewPhrase("after the drop")])
+    assert texts(suggester, "after") == ["after the drop"]
+    assert "connection lost, reconnecting" in caplog.text
     suggester.close()
 
 
