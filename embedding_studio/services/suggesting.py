@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from embedding_studio.context.app_context import AppContext
-from embedding_studio.core.errors import NotFound, StorageUnavailable
+from embedding_studio.core.errors import InvalidRequest, NotFound, StorageUnavailable
 from embedding_studio.models.clickstream.session_events import SessionEvent
 from embedding_studio.suggesting.models import (
     NewPhrase,
@@ -92,8 +92,9 @@ def learn_from_events(ctx: AppContext, events: Sequence[SessionEvent]) -> int:
     """After events were stored: count the clicks of their sessions for the sessions'
     queries (SUGGESTING_LEARN_FROM_CLICKSTREAM). Returns the sessions learned from.
 
-    Learning never fails the push: a storage error is logged and the next push of the
-    session's events counts its clicks again (a session's count is replaced, not added).
+    Called by `services.clickstream.push_events` after events were stored. Learning never
+    fails the push: a storage error is logged, and the next push of the session's events
+    counts its clicks again (a session's count is replaced, not added).
     """
     if not ctx.settings.SUGGESTING_LEARN_FROM_CLICKSTREAM:
         return 0
@@ -103,6 +104,6 @@ def learn_from_events(ctx: AppContext, events: Sequence[SessionEvent]) -> int:
             session = ctx.clickstream_dao.get_session(session_id)
             if session is not None and ctx.suggestions.learning.learn_session(session):
                 learned += 1
-        except StorageUnavailable as exc:
+        except (StorageUnavailable, InvalidRequest) as exc:
             logger.warning("suggestions: clicks of session %s not learned: %s", session_id, exc)
     return learned

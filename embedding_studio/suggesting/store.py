@@ -1,8 +1,8 @@
 """The phrase pool in PostgreSQL (SQLAlchemy Core, every value a bound parameter).
 
 Writes hold one transaction-level advisory lock and stamp each row they touch with the
-next revision, so revisions become visible in commit order: `changes_since(r)` then
-returns everything a reader that has seen revision r is missing. Deleted phrases stay
+next revision, so revisions become visible in commit order: `PhraseFeed.changes_since(r)`
+then returns everything a reader that has seen revision r is missing. Deleted phrases stay
 as tombstones (`is_deleted`), which is how other processes hear of a deletion.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -72,9 +73,15 @@ def storage_errors(doing: str) -> Iterator[None]:
     except (OperationalError, InterfaceError) as exc:
         raise StorageUnavailable(f"PostgreSQL failed while {doing}: {exc.orig}") from exc
     except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", "") in {"22021", "22P05", "54000"}:
+        refused = getattr(exc.orig, "sqlstate", "") in {"22021", "22P05", "54000"}
+        if refused or isinstance(exc.orig, psycopg.DataError):
             raise InvalidRequest(f"{doing}: PostgreSQL refused a value: {exc.orig}") from exc
         raise
+
+
+def _storable(text: str) -> bool:
+    """PostgreSQL text cannot hold NUL: an id with one names no phrase."""
+    return "\x00" not in text
 
 
 def stamp() -> dict[str, Any]:
@@ -152,6 +159,8 @@ class PhraseStore:
         return ids
 
     def get(self, phrase_id: str) -> StoredPhrase | None:
+        if not _storable(phrase_id):
+            return None
         with self.reading("reading a suggestion phrase") as connection:
             row = connection.execute(
                 select(phrases).where(phrases.c.phrase_id == phrase_id, ~phrases.c.is_deleted)
@@ -160,6 +169,8 @@ class PhraseStore:
 
     def delete(self, phrase_id: str) -> bool:
         """Delete a live phrase; False when there is none with this id."""
+        if not _storable(phrase_id):
+            return False
         with self.writing("deleting a suggestion phrase") as connection:
             result = connection.execute(
                 update(phrases)
@@ -173,6 +184,8 @@ class PhraseStore:
     ) -> StoredPhrase | None:
         """Apply `change` (the column values to set, given the phrase) to a live phrase;
         None when there is none with this id. Nothing is written if nothing changes."""
+        if not _storable(phrase_id):
+            return None
         with self.writing("changing a suggestion phrase") as connection:
             row = connection.execute(
                 select(phrases).where(phrases.c.phrase_id == phrase_id, ~phrases.c.is_deleted)

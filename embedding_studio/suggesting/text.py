@@ -21,8 +21,9 @@ _PHRASE_ID_NAMESPACE = uuid.UUID("6f0b7d3e-4c5a-5e21-9d61-2f1c8a9b7e40")
 
 
 def normalize_phrase(text: str) -> str:
-    """NFC, trimmed, with every run of whitespace made one space."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """NFC, trimmed, with every run of whitespace (and NUL, which PostgreSQL text cannot
+    hold) made one space."""
+    return " ".join(unicodedata.normalize("NFC", text.replace("\x00", " ")).split())
 
 
 def _fold_char(char: str) -> str:

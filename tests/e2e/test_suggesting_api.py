@@ -255,6 +255,10 @@ def test_special_characters_are_literal_text(api, app_context):
     listed = api.get(f"{BASE}/phrases/list", params={"label": "%", "domain": "_"}).json()
     assert listed["total"] == 0
     assert inspect(app_context.postgres).has_table("suggestion_phrases")
+    (nul,) = add(api, "nul\u0000inside")  # PostgreSQL text cannot hold NUL: a space
+    assert info(api, nul)["phrase"] == "nul inside"
+    missing = api.get(f"{BASE}/phrases/get-info", params={"phrase_id": "a\u0000b"})
+    assert missing.status_code == 404
     assert api.post(
         f"{BASE}/phrases/add-labels", json={"phrase_id": ids[0], "labels": ["50%_off"]}
     ).json()["labels"] == ["50%_off"]
