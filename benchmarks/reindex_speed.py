@@ -168,6 +168,9 @@ def run(api_url: str, mlflow_uri: str, objects: int, dataset: Path, searchers: i
     figures["dest_objects"] = counts.get(dest)
     figures["objects_per_s"] = round(objects / figures["reindex"]["task_s"], 1)
     figures["raw_encode_s"] = round(raw_encode_s([i["data"] for i in items]), 2)
+    figures["task_s_vs_raw_encode"] = round(
+        figures["reindex"]["task_s"] / figures["raw_encode_s"], 2
+    )
     client.close()
     return figures
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from embedding_studio.core.errors import DuplicateKey
 from embedding_studio.data_access.documents import CollectionSpec, Document, DocumentStore
 from embedding_studio.models.common import UtcDatetime, to_iso
-from embedding_studio.models.tasks import utc_now
+from embedding_studio.models.tasks import new_id, utc_now
 
 REINDEX_LINKS = CollectionSpec(name="reindex_links")
 
@@ -25,6 +25,8 @@ REINDEX_LINKS = CollectionSpec(name="reindex_links")
 class ReindexLink(BaseModel):
     """A pair of collections kept in sync, named by their embedding model ids.
 
+    :param generation: new at every `open`: a copy that finds another generation at its
+        end knows the link was closed meanwhile (writes may have missed the destination)
     :param copying: True while a reindex copies `source` into `dest`
     :param expires_at: after this time the next reindex to finish removes the link
         (None while copying)
@@ -35,6 +37,7 @@ class ReindexLink(BaseModel):
     source: str
     dest: str
     task_id: str
+    generation: str = Field(default_factory=new_id)
     copying: bool
     expires_at: UtcDatetime | None = None
     retire: str | None = None
@@ -70,7 +73,8 @@ class ReindexLinkRepository:
         self._links = store.collection(REINDEX_LINKS)
 
     def open(self, source: str, dest: str, task_id: str) -> ReindexLink:
-        """Link the pair for a reindex of `source` into `dest` (re-opening it if linked)."""
+        """Link the pair for a reindex of `source` into `dest` (re-opening it if linked),
+        with a new generation."""
         link = ReindexLink(
             source=source, dest=dest, task_id=task_id, copying=True, updated_at=utc_now()
         )

@@ -10,6 +10,7 @@ model's vector space and are left behind (users' adjustments start again in the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +98,9 @@ def _copier(ctx: AppContext, params: RangeParams) -> Copier:
     )
 
 
-def copy_range(run: TaskRun) -> dict[str, Any]:
+def copy_range(run: TaskRun, on_batch: Callable[[], None] | None = None) -> dict[str, Any]:
+    """The subtask's handler; `on_batch` is called after each committed batch (the parent
+    running it inline refreshes its own progress there)."""
     ctx, task = run.ctx, run.task
     params = RangeParams.model_validate(task.parameters)
     if task.result.get("complete"):
@@ -124,6 +127,9 @@ def copy_range(run: TaskRun) -> dict[str, Any]:
         }
         message = f"{copier.written} copied, {len(copier.failures)} failed"
         run.report(done, max(done, params.planned), message, copier.failures, result)
+        logger.info("subtask %s: %d/%d objects, %s", task.task_id, done, params.planned, message)
+        if on_batch is not None:
+            on_batch()
         if complete:
             logger.info("subtask %s: %s", task.task_id, message)
             return result

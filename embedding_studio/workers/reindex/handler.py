@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any
 from embedding_studio.core.errors import Conflict, NotFound, TaskCanceled, TaskRefused
 from embedding_studio.data_access.reindex_links import ReindexLinkRepository, pair_id
 from embedding_studio.models.tasks import utc_now
-from embedding_studio.vectordb.collection_info import CollectionState
 from embedding_studio.workers.broker import is_last_attempt
-from embedding_studio.workers.reindex import locking, retention, subtasks
+from embedding_studio.workers.reindex import copy_phase, locking, retention, subtasks
 from embedding_studio.workers.reindex.active import older_conflicting
 from embedding_studio.workers.reindex.params import ReindexParams
 from embedding_studio.workers.task_runner import TaskRun
@@ -75,62 +74,6 @@ def _acquire(run: TaskRun, names: list[str], wait: bool) -> None:
         time.sleep(WAIT_POLL_S)
 
 
-def _prepare_destination(ctx: AppContext, source: Collection, dest_model_id: str) -> Collection:
-    """The destination collection, in bulk-load mode unless it serves searches."""
-    plugin = ctx.plugin_manager.require(source.info.plugin_name)
-    try:
-        dest = ctx.vectordb.get_or_create_collection(
-            dest_model_id, plugin.meta.name, plugin.get_search_index_info(), build_index=False
-        )
-    except Conflict as exc:
-        raise TaskRefused(str(exc)) from exc
-    if dest.info.state is CollectionState.READY and not dest.info.is_blue:
-        dest.begin_bulk_load()
-    return dest
-
-
-def _resumable(ctx: AppContext, run: TaskRun, params: ReindexParams, state: dict[str, Any]) -> bool:
-    """Whether the planned copy can go on: only while this task's link stayed open, so
-    every write since the copy began reached the destination (after a cancel or a final
-    failure closed it, the ranges already copied may be stale: start over)."""
-    if "plan" not in state:
-        return False
-    link = ReindexLinkRepository(ctx.documents).get(params.source_model_id, params.dest_model_id)
-    return link is not None and link.copying and link.task_id == run.task_id
-
-
-def _start_copy(run: TaskRun, params: ReindexParams, state: dict[str, Any]) -> None:
-    ctx = run.ctx
-    subtasks.delete_subtasks(ctx, run.task_id)
-    source = ctx.vectordb.get_collection(params.source_model_id)
-    _prepare_destination(ctx, source, params.dest_model_id)
-    # Opened before planning: a write the plan does not see is mirrored.
-    ReindexLinkRepository(ctx.documents).open(
-        params.source_model_id, params.dest_model_id, run.task_id
-    )
-    plan = subtasks.plan_ranges(source, ctx.settings.REINDEX_SUBTASK_SIZE)
-    state.clear()
-    state.update(phase="copying", plan=plan, planned=sum(r[2] for r in plan))
-    run.report(0, state["planned"], f"{len(plan)} subtasks planned", result=state)
-
-
-def _copy(run: TaskRun, params: ReindexParams, names: list[str], state: dict[str, Any]) -> None:
-    ctx = run.ctx
-    if not _resumable(ctx, run, params, state):
-        _start_copy(run, params, state)
-    subtasks.create_subtasks(ctx, run.task_id, params, state["plan"])
-    done = subtasks.drive(run, state["planned"], names, state)
-    state.update(copied=done.written, removed=done.removed, failed=len(done.failures))
-    dest = ctx.vectordb.get_collection(params.dest_model_id)
-    if dest.info.state is CollectionState.BULK_LOADING:
-        run.report(done.done, done.done, "building the index", result=state)
-        dest.finish_bulk_load()
-    plugin = ctx.plugin_manager.require(dest.info.plugin_name)
-    dest.apply_optimizations(plugin.get_vectordb_optimizations())
-    state["phase"] = "indexed"
-    run.report(done.done, done.done, "index built", result=state)
-
-
 def _switch(run: TaskRun, params: ReindexParams, state: dict[str, Any]) -> None:
     """Make the destination blue when asked (atomically: one registry transaction), and
     keep the pair in sync for the retention period."""
@@ -158,23 +101,30 @@ def _switch(run: TaskRun, params: ReindexParams, state: dict[str, Any]) -> None:
     run.report(run.task.progress.done, run.task.progress.total, "switched", result=state)
 
 
-def _give_up(ctx: AppContext, run: TaskRun, params: ReindexParams) -> None:
+def _give_up(ctx: AppContext, run: TaskRun, params: ReindexParams, state: dict[str, Any]) -> bool:
     """The reindex stops for good: stop mirroring into the incomplete destination and
-    cancel its unfinished subtasks."""
-    ReindexLinkRepository(ctx.documents).remove(params.source_model_id, params.dest_model_id)
+    cancel its unfinished subtasks. Nothing is touched when a newer run of this task
+    (restarted meanwhile) opened the link again; returns whether it was ours to stop."""
+    links = ReindexLinkRepository(ctx.documents)
+    link = links.get(params.source_model_id, params.dest_model_id)
+    if link is not None and link.task_id == run.task_id:
+        if link.generation != state.get("generation"):
+            return False
+        links.remove(params.source_model_id, params.dest_model_id)
     for task in subtasks.list_subtasks(ctx, run.task_id):
         if not task.status.is_final:
             try:
                 ctx.tasks.cancel(task.task_id)
             except Conflict:
                 pass
+    return True
 
 
 def _run_phases(
     run: TaskRun, params: ReindexParams, names: list[str], state: dict[str, Any]
 ) -> None:
     if state.get("phase") in (None, "copying", "finished"):  # finished: a restart
-        _copy(run, params, names, state)
+        copy_phase.copy(run, params, names, state)
     if state["phase"] == "indexed":
         _switch(run, params, state)
     link_id = pair_id(params.source_model_id, params.dest_model_id)
@@ -195,12 +145,11 @@ def run_reindex(run: TaskRun) -> dict[str, Any]:
         with locking.Heartbeat(ctx.locks, names, run.task_id, locking.LOCK_TTL_S):
             _run_phases(run, params, names, state)
     except (TaskCanceled, TaskRefused):
-        _give_up(ctx, run, params)
-        locking.release_all(ctx.locks, names, run.task_id)
+        if _give_up(ctx, run, params, state):
+            locking.release_all(ctx.locks, names, run.task_id)
         raise
     except Exception:
-        if is_last_attempt():
-            _give_up(ctx, run, params)
+        if is_last_attempt() and _give_up(ctx, run, params, state):
             locking.release_all(ctx.locks, names, run.task_id)
         raise
     locking.release_all(ctx.locks, names, run.task_id)

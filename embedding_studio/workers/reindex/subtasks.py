@@ -5,12 +5,13 @@ even with a single worker thread; subtasks already done are never run again."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from embedding_studio.core.errors import Conflict
+from embedding_studio.core.errors import Conflict, TaskCanceled
 from embedding_studio.models.tasks import FailedItem, Task, TaskKind, TaskStatus
 from embedding_studio.workers.reindex.claims import run_claimed_subtask
 from embedding_studio.workers.reindex.locking import keep_alive
@@ -122,24 +123,39 @@ def _rerun(ctx: AppContext, task: Task) -> None:
         pass  # restarted meanwhile
 
 
+def _report(run: TaskRun, planned: int, state: dict[str, Any]) -> list[Task]:
+    subtasks = list_subtasks(run.ctx, run.task_id)
+    now = totals(subtasks)
+    finished = sum(t.status is TaskStatus.done for t in subtasks)
+    message = f"{finished}/{len(subtasks)} subtasks done, {now.written} objects copied"
+    failures = now.failures[:MAX_REPORTED_FAILURES]
+    run.report(now.done, max(now.done, planned), message, failures, state)
+    return subtasks
+
+
+def _report_quietly(run: TaskRun, planned: int, state: dict[str, Any]) -> None:
+    """Progress from inside a subtask the parent runs: a cancel is noticed by the
+    subtask's own checkpoint and then by the parent's loop, not here."""
+    try:
+        _report(run, planned, state)
+    except TaskCanceled:
+        pass
+
+
 def drive(run: TaskRun, planned: int, lock_names: list[str], state: dict[str, Any]) -> Totals:
     """Wait until every subtask is done, running unclaimed ones here; report progress."""
     ctx = run.ctx
+    on_batch = functools.partial(_report_quietly, run, planned, state)
     while True:
         keep_alive(ctx.locks, lock_names, run.task_id)
-        subtasks = list_subtasks(ctx, run.task_id)
-        now = totals(subtasks)
-        finished = sum(t.status is TaskStatus.done for t in subtasks)
-        message = f"{finished}/{len(subtasks)} subtasks done, {now.written} objects copied"
-        failures = now.failures[:MAX_REPORTED_FAILURES]
-        run.report(now.done, max(now.done, planned), message, failures, state)
+        subtasks = _report(run, planned, state)
         todo = [t for t in subtasks if t.status is not TaskStatus.done]
         if not todo:
-            return now
+            return totals(subtasks)
         for task in todo:
             if task.status in RERUNNABLE:
                 _rerun(ctx, task)
-            if run_claimed_subtask(ctx, task.task_id):
+            if run_claimed_subtask(ctx, task.task_id, on_batch):
                 break
         else:
             time.sleep(POLL_S)
