@@ -8,9 +8,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
+
 from embedding_studio.suggesting.models import Match, MatchType, PhraseEntry
 from embedding_studio.suggesting.text import TypedText
 from embedding_studio.suggesting.view import IndexView
+
+_NARROW_BELOW = 2_000
+"""A whole typed word in fewer phrases than this narrows the search to those phrases."""
 
 
 def in_domain(entry: PhraseEntry, domain: str | None) -> bool:
@@ -45,19 +52,19 @@ def prefix_matches(
 ) -> list[Match]:
     """The `limit` most probable prefix matches (whole-phrase matches left out: they are
     exact), from the snapshot and the delta."""
-    needle = typed.needle
+    if not _may_match(view, typed):
+        return []
     typed_length = len(typed.folded)
     found: list[Match] = []
-    haystack = view.snapshot.haystack(domain)
-    if haystack is not None:
-        columns = view.snapshot.columns
-        for index, start in haystack.find(needle):
-            if view.is_shadowed(index) or columns.folded[index] == typed.folded:
-                continue
-            entry = columns.entry(index)
-            found.append(Match(entry, MatchType.prefix, start, start + typed_length))
-            if len(found) >= limit:
-                break
+    columns = view.snapshot.columns
+    for index, start in _snapshot_hits(view, typed, domain):
+        if view.is_shadowed(index) or columns.folded[index] == typed.folded:
+            continue
+        entry = columns.entry(index)
+        found.append(Match(entry, MatchType.prefix, start, start + typed_length))
+        if len(found) >= limit:
+            break
+    needle = typed.needle
     for entry in view.delta_entries:
         if entry.folded == typed.folded or not in_domain(entry, domain):
             continue
@@ -66,3 +73,40 @@ def prefix_matches(
             found.append(Match(entry, MatchType.prefix, start, start + typed_length))
     found.sort(key=lambda match: match.rank_key)
     return found[:limit]
+
+
+def _may_match(view: IndexView, typed: TypedText) -> bool:
+    """Whether every typed word is a pool word (the last one: the start of one); when not,
+    no phrase can hold the typed text and the scan is skipped (typos, misses)."""
+    *whole, last = typed.words
+    if typed.last_word_complete:
+        whole.append(last)
+    elif not view.has_word_starting(last):
+        return False
+    return all(view.has_word(word) for word in whole)
+
+
+def _snapshot_hits(
+    view: IndexView, typed: TypedText, domain: str | None
+) -> Iterator[tuple[int, int]]:
+    """(snapshot index, start) of the phrases holding the typed text, most probable first.
+    When a whole typed word is rare, only the phrases holding it are looked at; otherwise
+    the scope's haystack is scanned."""
+    snapshot = view.snapshot
+    postings = snapshot.postings
+    whole = typed.words if typed.last_word_complete else typed.words[:-1]
+    rarest = min(whole, key=postings.volume, default=None)
+    if rarest is None or postings.volume(rarest) > _NARROW_BELOW:
+        haystack = snapshot.haystack(domain)
+        if haystack is not None:
+            yield from haystack.find(typed.needle)
+        return
+    word_id = postings.word_ids[rarest]
+    holders = np.unique(postings.slice(word_id, word_id + 1)[0])
+    columns = snapshot.columns
+    for index in holders.tolist():
+        if domain is not None and domain not in columns.domains[index]:
+            continue
+        start = (" " + columns.folded[index] + " ").find(typed.needle)
+        if start != -1:
+            yield index, start

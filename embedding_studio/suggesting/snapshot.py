@@ -81,6 +81,11 @@ class Postings:
         low, high = self.offsets[first_id], self.offsets[end_id]
         return self.entries[low:high], self.positions[low:high]
 
+    def volume(self, word: str) -> int:
+        """Occurrences of `word` in the snapshot (0 if it holds none)."""
+        word_id = self.word_ids.get(word)
+        return 0 if word_id is None else int(self.offsets[word_id + 1] - self.offsets[word_id])
+
     def id_range(self, prefix: str) -> tuple[int, int]:
         """The ids of the words starting with `prefix`."""
         low = bisect.bisect_left(self.words, prefix)

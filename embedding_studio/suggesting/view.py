@@ -31,11 +31,23 @@ class IndexView:
         return sorted(live, key=lambda entry: entry.sort_key)
 
     @cached_property
-    def delta_vocabulary(self) -> WordMatrix:
+    def delta_words(self) -> frozenset[str]:
         """Words of delta phrases the snapshot's vocabulary lacks."""
         known = self.snapshot.postings.word_ids
         words = {w for entry in self.delta_entries for w in entry.folded.split(" ")}
-        return WordMatrix.build(sorted(words - known.keys()))
+        return frozenset(words - known.keys())
+
+    @cached_property
+    def delta_vocabulary(self) -> WordMatrix:
+        return WordMatrix.build(sorted(self.delta_words))
+
+    def has_word(self, word: str) -> bool:
+        """Whether a live phrase may hold `word` (the snapshot's may be deleted since)."""
+        return word in self.snapshot.postings.word_ids or word in self.delta_words
+
+    def has_word_starting(self, prefix: str) -> bool:
+        low, high = self.snapshot.postings.id_range(prefix)
+        return low < high or any(word.startswith(prefix) for word in self.delta_words)
 
     def is_shadowed(self, index: int) -> bool:
         """Whether snapshot entry `index` was changed or deleted since the snapshot."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from embedding_studio.suggesting import matching
 from embedding_studio.suggesting.models import MatchType, PhraseEntry
 from embedding_studio.suggesting.snapshot import Snapshot
 from embedding_studio.suggesting.suggester import suggest
@@ -154,3 +155,10 @@ def test_changes_after_the_snapshot_shadow_it(pool):
 def test_top_k_is_checked():
     with pytest.raises(ValueError, match="top_k"):
         suggest(view_of(POOL), "deep", 101)
+
+
+def test_narrowing_by_a_rare_word_finds_what_the_full_scan_finds(pool, monkeypatch):
+    queries = ["deep learning", "learning fo", "learning ", "deep sea c", "for images ", "sea"]
+    narrowed = {(q, d): suggest(pool, q, 10, d) for q in queries for d in (None, "ai")}
+    monkeypatch.setattr(matching, "_NARROW_BELOW", 0)  # always scan the haystack
+    assert {(q, d): suggest(pool, q, 10, d) for q in queries for d in (None, "ai")} == narrowed
