@@ -12,6 +12,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 from tqdm import tqdm
@@ -19,7 +20,7 @@ from tqdm import tqdm
 from benchmarks.api_client import StudioClient, upsert_documents
 from benchmarks.beir import BeirDataset, load_beir
 from benchmarks.platform import running_platform
-from benchmarks.ranking_metrics import mean, mrr_at_k, ndcg_at_k, recall_at_k
+from embedding_studio.workers.fine_tuning.ranking_metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 
@@ -37,9 +38,9 @@ def evaluate(
         mrr.append(mrr_at_k(ranked, judged[query_id], 10))
         recall.append(recall_at_k(ranked, judged[query_id], 100))
     return {
-        "ndcg@10": mean(ndcg),
-        "mrr@10": mean(mrr),
-        "recall@100": mean(recall),
+        "ndcg@10": fmean(ndcg),
+        "mrr@10": fmean(mrr),
+        "recall@100": fmean(recall),
         "queries": len(ndcg),
     }
 

@@ -1,6 +1,6 @@
 import math
 
-from benchmarks.ranking_metrics import mrr_at_k, ndcg_at_k, recall_at_k
+from embedding_studio.workers.fine_tuning.ranking_metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
 
 def test_ndcg_is_one_for_the_ideal_ranking_and_discounts_lower_ranks() -> None:
