@@ -35,6 +35,7 @@ DOCS = {
     "chess": "Chess is a two-player strategy board game played on a checkered board.",
     "piano": "The piano is a keyboard instrument whose hammers strike strings.",
 }
+FETCHED = "A note fetched by the data loader: purring is how cats show content."
 FILLER = {
     f"note{n:03d}": f"Field note {n} on topic {n % 9}, detail {n * 7 % 13}." for n in range(40)
 }
@@ -213,6 +214,14 @@ def test_reindex_switches_blue_while_searches_never_fail(
     stack: Stack, models: Models, reindex_worker: Stack, ctx: AppContext
 ) -> None:
     _done(stack, "embeddings/upsertion-tasks", _upsert(stack, DOCS | FILLER, "rx"))
+    # One item through the plugin's data loader (its meta, not its content, is stored).
+    fetched = {
+        "object_id": "rx-fetched",
+        "item_info": {"data": FETCHED},
+        "payload": {"group": "rx"},
+    }
+    response = _post(stack, "/api/v1/embeddings/upsertion-tasks/run", {"items": [fetched]})
+    _done(stack, "embeddings/upsertion-tasks", response.json()["task_id"])
     searcher = Searcher(stack)
     thread = threading.Thread(target=searcher.run, daemon=True)
     thread.start()
@@ -265,6 +274,10 @@ def test_reindex_switches_blue_while_searches_never_fail(
     [in_source] = source.find_by_ids(["rx-cats"])
     assert np.allclose(in_dest.parts[0].vector, expected, atol=1e-4)
     assert not np.allclose(in_source.parts[0].vector, expected, atol=1e-3)
+    [loaded] = dest.find_by_ids(["rx-fetched"])
+    assert loaded.storage_meta.get("source") != "inline"  # fetched again by the loader
+    fetched_vector = models.b_model.forward_items([FETCHED]).detach().numpy()[0]
+    assert np.allclose(loaded.parts[0].vector, fetched_vector, atol=1e-4)
     subtasks = _subtasks(stack, task["task_id"])
     assert len(subtasks) >= 2 and all(t["status"] == "done" for t in subtasks)
 

@@ -105,17 +105,6 @@ def test_plan_covers_every_id_with_an_open_last_range(pair) -> None:
     assert exact[-1] == ("p24", None, 0)  # ids added later still fall in a range
 
 
-def test_links_mirror_both_ways_and_one_step_only(ctx: AppContext) -> None:
-    links = ReindexLinkRepository(ctx.documents)
-    links.open(A, B, "task-1")
-    links.open(B, C, "task-2")
-    assert links.linked_to(A) == [B]
-    assert sorted(links.linked_to(B)) == [A, C]
-    reopened = links.open(B, A, "task-3")  # a reindex back reuses the pair's link
-    assert links.get(A, B) == reopened
-    assert len(links.all()) == 2
-
-
 def test_retired_collection_is_deleted_once_retention_passed(ctx: AppContext) -> None:
     db, links = ctx.vectordb, ReindexLinkRepository(ctx.documents)
     for model_id in (A, B, C, D):
