@@ -60,7 +60,7 @@ def subset(platform: Stack, scifact_dir: Path) -> Subset:
 
 @pytest.fixture(scope="module")
 def store(env: dict[str, str]) -> Iterator[AppContext]:
-    context = build_context(Settings(**{k: v for k, v in env.items() if k.isupper()}))
+    context = build_context(Settings.model_validate({k: v for k, v in env.items() if k.isupper()}))
     yield context
     context.close()
 

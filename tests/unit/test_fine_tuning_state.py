@@ -29,8 +29,9 @@ def state(*trials: TrialRecord, baseline: float | None = 0.6) -> FineTuningState
 
 def test_best_trial_follows_the_metric_direction():
     recorded = state(trial(0, 0.5, 0.5), trial(1, 0.7, 0.7), trial(2, 0.9, 0.9, has_model=False))
-    assert recorded.best_trial(is_loss=False).run_id == "run1"  # run2 kept no model
-    assert recorded.best_trial(is_loss=True).run_id == "run0"
+    best, lowest = recorded.best_trial(is_loss=False), recorded.best_trial(is_loss=True)
+    assert best is not None and best.run_id == "run1"  # run2 kept no model
+    assert lowest is not None and lowest.run_id == "run0"
 
 
 def test_trials_are_found_by_their_parameters():

@@ -162,7 +162,13 @@ def test_search_trains_distinct_points_up_to_max_evals_in_a_seeded_order():
     assert len({p["lr"] for p in seen}) == 2
     assert all(p["order"] == [11] and p["batch_size"] == 8 for p in seen)
     again: list[dict] = []
-    run_search(space_params, 2, seed=5, objective=lambda p: again.append(p) or p["lr"])
+
+    def record(params: dict) -> float:
+        again.append(params)
+        return float(params["lr"])
+
+    run_search(space_params, 2, seed=5, objective=record)
     assert again == seen
-    capped: list[dict] = []
-    assert run_search({"lr": [1e-5]}, 5, seed=1, objective=lambda p: capped.append(p) or 0.0) == 1
+    again.clear()
+    assert run_search({"lr": [1e-5]}, 5, seed=1, objective=record) == 1
+    assert len(again) == 1

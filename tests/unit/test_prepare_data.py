@@ -64,6 +64,7 @@ def test_clicked_results_are_positives_and_the_others_negatives():
     assert converted.input.events == ["b"]
     assert converted.input.not_events == ["a", "c"]
     assert [item.id for item in converted.items] == ["a", "b", "c"]
+    assert isinstance(converted.items[0], InlineItemMeta)
     assert converted.items[0].data == "text of a"
     assert converted.input.ranks == pytest.approx({"a": 0.0, "b": 0.1, "c": 0.2})
 
