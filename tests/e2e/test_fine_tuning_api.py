@@ -177,7 +177,12 @@ def test_a_second_task_on_a_batch_in_training_waits_or_is_refused(
 
     assert done["status"] == "done", done
     assert refused["status"] == "refused"
-    assert f"being fine-tuned by task {first['task_id']}" in refused["detail"]
+    # On a saturated machine the second task may only be taken after the first finished:
+    # then the batch is refused as used; otherwise as being fine-tuned by the first task.
+    if refused["finished_at"] < done["finished_at"]:
+        assert f"being fine-tuned by task {first['task_id']}" in refused["detail"]
+    else:
+        assert "already used" in refused["detail"], refused["detail"]
     assert waited["status"] == "refused" and "already used" in waited["detail"]
     assert waited["finished_at"] >= done["finished_at"]
 
