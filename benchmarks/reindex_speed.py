@@ -149,7 +149,7 @@ def reindex_during_searches(
             "empty_results": log.empty,
             "first_failures": log.failures[:3],
             "models_seen_in_order": log.models,
-            "latency_during_reindex": summarize_ms(log.latencies_s),
+            "latency_during_reindex": summarize_ms(log.latencies_s) if log.latencies_s else None,
         },
     }
 

@@ -16,7 +16,12 @@ from embedding_studio.data_access.reindex_links import ReindexLinkRepository
 from embedding_studio.models.tasks import utc_now
 from embedding_studio.vectordb.collection import Collection
 from embedding_studio.vectordb.vectordb import VectorDb
-from embedding_studio.workers.reindex.guarded_write import Window, read_source, write_if_unchanged
+from embedding_studio.workers.reindex.guarded_write import (
+    Window,
+    list_range,
+    read_source,
+    write_if_unchanged,
+)
 from embedding_studio.workers.reindex.retention import remove_expired
 from embedding_studio.workers.reindex.subtasks import plan_ranges
 from tests.e2e.vectordb_support import index_info, make_object, unique_prefix
@@ -103,6 +108,23 @@ def test_plan_covers_every_id_with_an_open_last_range(pair) -> None:
     assert plan == [(None, "p09", 10), ("p09", "p19", 10), ("p19", None, 5)]
     exact = plan_ranges(source, 5)
     assert exact[-1] == ("p24", None, 0)  # ids added later still fall in a range
+
+
+def test_ranges_cover_every_id_once_in_the_database_order(pair) -> None:
+    engine, source, _ = pair
+    # Case and punctuation order differently under most collations than in Python.
+    object_ids = ["a-1", "A_2", "b", "B", "a.3", "Z", "z", "_x", "ä", "10", "9"]
+    _fill(source, object_ids)
+    seen: list[str] = []
+    for after, last, _planned in plan_ranges(source, 3):
+        cursor = after
+        while True:
+            batch = list_range(engine, source, Window(cursor, last), 2)
+            seen.extend(batch)
+            if len(batch) < 2:
+                break
+            cursor = batch[-1]
+    assert sorted(seen) == sorted(object_ids) and len(seen) == len(set(seen))
 
 
 def test_retired_collection_is_deleted_once_retention_passed(ctx: AppContext) -> None:

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from embedding_studio.core.errors import NotFound, TaskCanceled, TaskRefused
 from embedding_studio.models.tasks import FailedItem, Task, TaskStatus
-from embedding_studio.workers.reindex.guarded_write import Window, read_source, write_if_unchanged
+from embedding_studio.workers.reindex.guarded_write import (
+    Window,
+    list_range,
+    read_source,
+    write_if_unchanged,
+)
 from embedding_studio.workers.reindex.params import RangeParams
 from embedding_studio.workers.reindex.reembed import reembed_objects
 from embedding_studio.workers.task_runner import TaskRun
@@ -113,12 +118,12 @@ def copy_range(run: TaskRun, on_batch: Callable[[], None] | None = None) -> dict
     done, batch_size = task.progress.done, ctx.settings.UPSERTION_BATCH_SIZE
     while True:
         _stop_if_parent_stopped(ctx, run.task)
-        ids = copier.source.list_object_ids(after=cursor, limit=batch_size)
-        in_range = [i for i in ids if params.last is None or i <= params.last]
-        complete = len(ids) < batch_size or len(in_range) < len(ids)
-        window = Window(after=cursor, last=params.last if complete else in_range[-1])
-        copier.copy_batch(in_range, window)
-        done += len(in_range)
+        rest = Window(after=cursor, last=params.last)
+        ids = list_range(ctx.postgres, copier.source, rest, batch_size)
+        complete = len(ids) < batch_size
+        window = rest if complete else Window(after=cursor, last=ids[-1])
+        copier.copy_batch(ids, window)
+        done += len(ids)
         result: dict[str, Any] = {
             "written": copier.written,
             "removed": copier.removed,

@@ -52,6 +52,27 @@ class WriteOutcome:
     changed: list[str] = field(default_factory=list)
 
 
+def list_range(engine: Engine, source: Collection, window: Window, limit: int) -> list[str]:
+    """Original object ids in `window`, in the database's order, at most `limit`.
+
+    Bounds are compared by PostgreSQL (its collation orders the ids, as it did when the
+    ranges were planned), never in Python."""
+    objects = source.tables.objects
+    stmt = (
+        select(objects.c.object_id)
+        .where(objects.c.user_id.is_(None))
+        .order_by(objects.c.object_id)
+        .limit(limit)
+    )
+    if window.after is not None:
+        stmt = stmt.where(objects.c.object_id > window.after)
+    if window.last is not None:
+        stmt = stmt.where(objects.c.object_id <= window.last)
+    with translated_errors(f"listing objects of {source.info.embedding_model_id}"):
+        with engine.connect() as connection:
+            return list(connection.execute(stmt).scalars())
+
+
 def _versions(
     connection: Connection, tables: CollectionTables, ids: list[str], lock: bool
 ) -> dict[str, str]:
