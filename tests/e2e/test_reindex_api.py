@@ -356,9 +356,9 @@ def test_killed_reindex_worker_resumes_without_redoing_done_subtasks(
 
     assert finished["attempts"] >= 2
     assert finished["result"]["switched"] is False
-    subtasks = {t["task_id"]: t for t in _subtasks(stack, task["task_id"])}
-    assert done_before and all(subtasks[i]["attempts"] == 1 for i in done_before)
-    assert all(t["status"] == "done" for t in subtasks.values())
+    after = {t["task_id"]: t for t in _subtasks(stack, task["task_id"])}
+    assert done_before and all(after[i]["attempts"] == 1 for i in done_before)
+    assert all(t["status"] == "done" for t in after.values())
     source, dest = (
         ctx.vectordb.get_collection(models.original),
         ctx.vectordb.get_collection(models.c),

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from embedding_studio.context.app_context import AppContext, build_context
 from embedding_studio.core.config import Settings
-from embedding_studio.data_access.reindex_links import ReindexLinkRepository
+from embedding_studio.data_access.reindex_links import ReindexLinkRepository, pair_id
 from embedding_studio.models.tasks import utc_now
 from embedding_studio.vectordb.collection import Collection
 from embedding_studio.vectordb.vectordb import VectorDb
@@ -157,6 +157,6 @@ def test_link_of_the_finishing_reindex_and_copying_links_are_kept(ctx: AppContex
     links.close(A, B, past, retire=A)
     links.open(B, C, "t2")  # copying: never expires
 
-    assert remove_expired(ctx, keep_link_id=links.get(A, B).link_id) == []
+    assert remove_expired(ctx, keep_link_id=pair_id(A, B)) == []
     assert len(links.all()) == 2
     assert remove_expired(ctx) == [A]
