@@ -48,8 +48,11 @@ class PeriodicTrigger(Middleware):
 
     def before_worker_shutdown(self, broker: Any, worker: Any) -> None:  # noqa: ARG002
         self._stop.set()
+        # The thread is a daemon and may be inside a warm-up that loads the model for
+        # several seconds; waiting for it would only delay the worker's exit past the
+        # supervisor's grace period. A short join lets an in-flight send finish.
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=1)
 
     def _run(self) -> None:
         if self.warm_up is not None:
