@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 from embedding_studio.api.schemas.search import (
     PayloadSearchRequest,
@@ -13,7 +15,8 @@ from embedding_studio.api.schemas.search import (
 from embedding_studio.context.app_context import AppContext
 from embedding_studio.models.embeddings.objects import SearchResults
 from embedding_studio.models.payload.models import PayloadFilter
-from embedding_studio.services import clickstream
+from embedding_studio.services import clickstream, experiment_search
+from embedding_studio.vectordb.collection import Collection
 from embedding_studio.vectordb.collection_info import CollectionInfo
 
 logger = logging.getLogger(__name__)
@@ -47,40 +50,77 @@ def embed_query(ctx: AppContext, query: str | dict, plugin_name: str, model_id: 
     return client.forward_query(query).tolist()
 
 
+def search_in(
+    ctx: AppContext,
+    request: SimilaritySearchRequest,
+    collection: Collection,
+    limit: int,
+    offset: int,
+) -> SearchResults:
+    """The request's search in one collection, `limit` results from `offset` (the blue
+    collection, or an experiment's variant: see services.experiment_search)."""
+    info = collection.info
+    if not request.has_query:
+        return collection.find_by_payload_filter(
+            request.filter, limit=limit, offset=offset, sort_by=request.sort_by
+        )
+    query_vector = embed_query(ctx, request.search_query, info.plugin_name, info.embedding_model_id)
+    return collection.find_similarities(
+        query_vector,
+        limit=limit,
+        offset=offset,
+        max_distance=request.max_distance,
+        payload_filter=request.filter,
+        sort_by=request.sort_by,
+        similarity_first=request.similarity_first,
+        user_id=request.user_id,
+    )
+
+
 def similarity_search(
     ctx: AppContext, request: SimilaritySearchRequest
 ) -> SimilaritySearchResponse:
-    collection = ctx.vectordb.get_blue_collection()
-    info = collection.info
-    if not request.has_query:
-        results = collection.find_by_payload_filter(
-            request.filter, limit=request.limit, offset=request.offset, sort_by=request.sort_by
+    # The session id is known before searching: an experiment assigns a search without
+    # a user by its session.
+    session_id = request.session_id or (str(uuid.uuid4()) if request.create_session else None)
+    served = None
+    if request.has_query:  # a running experiment serves the search (None: not exposed)
+        served = experiment_search.serve(
+            ctx,
+            request.search_query,
+            request.user_id,
+            session_id,
+            request.offset,
+            request.limit,
+            lambda collection, limit, offset: search_in(ctx, request, collection, limit, offset),
         )
+    if served is None:
+        collection = ctx.vectordb.get_blue_collection()
+        info, model_id = collection.info, collection.info.embedding_model_id
+        results = search_in(ctx, request, collection, request.limit, request.offset)
     else:
-        query_vector = embed_query(
-            ctx, request.search_query, info.plugin_name, info.embedding_model_id
-        )
-        results = collection.find_similarities(
-            query_vector,
-            limit=request.limit,
-            offset=request.offset,
-            max_distance=request.max_distance,
-            payload_filter=request.filter,
-            sort_by=request.sort_by,
-            similarity_first=request.similarity_first,
-            user_id=request.user_id,
-        )
-    session_id = _register_session(ctx, request, results, info) if request.create_session else None
-    return _response(results, info.embedding_model_id, session_id)
+        info, model_id, results = served.info, served.model_id, served.results
+    if not request.create_session or session_id is None:
+        return _response(results, model_id)
+    extra_meta = served.session_meta if served else {}
+    _register_session(ctx, request, results, info, session_id, extra_meta)
+    if served is not None:
+        experiment_search.record(ctx, served, session_id)
+    return _response(results, model_id, session_id)
 
 
 def _register_session(
-    ctx: AppContext, request: SimilaritySearchRequest, results: SearchResults, info: CollectionInfo
+    ctx: AppContext,
+    request: SimilaritySearchRequest,
+    results: SearchResults,
+    info: CollectionInfo,
+    session_id: str,
+    extra_meta: dict[str, Any],
 ) -> str:
     """Open the clickstream session of this search with the results it returned."""
     return clickstream.register_search_session(
         ctx,
-        request.session_id,
+        session_id,
         request.search_query,
         results,
         offset=request.offset,
@@ -94,6 +134,7 @@ def _register_session(
             "offset": request.offset,
             "max_distance": request.max_distance,
             "similarity_first": request.similarity_first,
+            **extra_meta,
         },
     )
 
