@@ -50,6 +50,7 @@ def _public_router() -> APIRouter:
     from embedding_studio.api import (
         categories,
         clickstream,
+        experiments,
         fine_tuning,
         search,
         suggesting,
@@ -67,6 +68,7 @@ def _public_router() -> APIRouter:
     router.include_router(categories.parse_router)
     router.include_router(categories.upsertion_router)
     router.include_router(categories.deletion_router)
+    router.include_router(experiments.router)  # admin key: see the router
     return router
 
 
