@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     INFERENCE_TIMEOUT_S: float = Field(10.0, gt=0)
     MODEL_CACHE_DIR: str = str(Path.home() / ".cache" / "embedding_studio" / "models")
     INFERENCE_BATCH_SIZE: int = Field(32, gt=0)
+    # Triton model repository layout and serving (written by the inference worker).
+    INFERENCE_TRITON_BACKEND: Literal["libtorch", "python"] = "libtorch"
+    INFERENCE_INSTANCE_KIND: Literal["cpu", "gpu"] = "cpu"
+    INFERENCE_INSTANCE_COUNT: int = Field(1, gt=0)
+    INFERENCE_MAX_BATCH_SIZE: int = Field(64, gt=0)
+    INFERENCE_MAX_QUEUE_DELAY_US: int = Field(1000, ge=0)
+    INFERENCE_DEPLOY_TIMEOUT_S: float = Field(300.0, gt=0)
+    INFERENCE_QUANTIZE_INT8: bool = False
 
     # --- workers -------------------------------------------------------------------
     WORKER_MAX_RETRIES: int = Field(3, ge=0)
