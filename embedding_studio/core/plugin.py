@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from embedding_studio.experiments.experiments_tracker import ExperimentsManager
     from embedding_studio.models.clickstream.sessions import SessionWithEvents
     from embedding_studio.models.embeddings.models import SearchIndexInfo
+    from embedding_studio.models.embeddings.ranking import ScoreBoost
     from embedding_studio.vectordb.optimization import Optimization
 
 
@@ -82,6 +83,13 @@ class FineTuningMethod(ABC):
     def get_split_items(self) -> bool:  # pragma: no cover - documented default
         """Whether items are split into parts before embedding (True by default)."""
         return True
+
+    def get_search_boosts(self) -> list[ScoreBoost]:
+        """Score boosts every similarity search applies unless the request gives its own
+        `boosts` (an empty list turns them off). None by default. Example:
+        ``[RecencyBoost(type="recency", field="published_at", half_life_days=30, weight=0.5)]``
+        (models in `embedding_studio.models.embeddings.ranking`, formula there)."""
+        return []
 
     def describe(self) -> dict[str, Any]:
         return self.meta.model_dump()

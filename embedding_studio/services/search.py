@@ -14,6 +14,7 @@ from embedding_studio.api.schemas.search import (
 )
 from embedding_studio.context.app_context import AppContext
 from embedding_studio.models.embeddings.objects import SearchResults
+from embedding_studio.models.embeddings.ranking import Ranking
 from embedding_studio.models.payload.models import PayloadFilter
 from embedding_studio.services import clickstream, experiment_search
 from embedding_studio.vectordb.collection import Collection
@@ -33,6 +34,7 @@ def _response(
             SearchResultItemResponse(
                 object_id=item.object_id,
                 distance=item.distance,
+                score=item.score,
                 payload=item.payload,
                 meta={k: v for k, v in item.storage_meta.items() if k not in HIDDEN_META},
             )
@@ -50,6 +52,16 @@ def embed_query(ctx: AppContext, query: str | dict, plugin_name: str, model_id: 
     return client.forward_query(query).tolist()
 
 
+def _ranking(ctx: AppContext, request: SimilaritySearchRequest, info: CollectionInfo) -> Ranking:
+    """Hybrid and boosts of the request; the plugin's boosts when the request names none
+    (and does not sort by a field)."""
+    boosts = request.boosts
+    if boosts is None and request.sort_by is None:
+        plugin = ctx.plugin_manager.require(info.plugin_name)
+        boosts = getattr(plugin, "get_search_boosts", list)()
+    return Ranking(hybrid=request.hybrid, boosts=boosts or [], candidates=request.candidates)
+
+
 def search_in(
     ctx: AppContext,
     request: SimilaritySearchRequest,
@@ -65,6 +77,18 @@ def search_in(
             request.filter, limit=limit, offset=offset, sort_by=request.sort_by
         )
     query_vector = embed_query(ctx, request.search_query, info.plugin_name, info.embedding_model_id)
+    ranking = _ranking(ctx, request, info)
+    if not ranking.is_plain:
+        return collection.find_ranked(
+            query_vector,
+            ranking,
+            limit=limit,
+            offset=offset,
+            query_text=request.query_text,
+            max_distance=request.max_distance,
+            payload_filter=request.filter,
+            user_id=request.user_id,
+        )
     return collection.find_similarities(
         query_vector,
         limit=limit,
@@ -134,6 +158,7 @@ def _register_session(
             "offset": request.offset,
             "max_distance": request.max_distance,
             "similarity_first": request.similarity_first,
+            "hybrid": request.hybrid.model_dump(mode="json") if request.hybrid else None,
             **extra_meta,
         },
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, any_, func, select
@@ -12,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from embedding_studio.core.errors import EmbeddingStudioError, InvalidRequest, NotFound, PluginError
 from embedding_studio.models.embeddings.objects import Object, SearchResults
+from embedding_studio.models.embeddings.ranking import Ranking
 from embedding_studio.models.payload.models import PayloadFilter, SortByOptions
 from embedding_studio.vectordb import registry, schema
 from embedding_studio.vectordb.collection_info import CollectionInfo, CollectionState
@@ -25,6 +27,7 @@ from embedding_studio.vectordb.object_store import (
     upsert_objects,
 )
 from embedding_studio.vectordb.optimization import Optimization, OptimizationTarget
+from embedding_studio.vectordb.ranked_search import RankedQuery, ranked_page
 from embedding_studio.vectordb.schema import CollectionTables
 from embedding_studio.vectordb.search import Page, payload_count, payload_page, similarity_page
 
@@ -173,6 +176,47 @@ class Collection:
                 similarity_first,
                 _check_user(user_id),
                 with_vectors,
+            )
+
+    def find_ranked(
+        self,
+        query_vector: list[float],
+        ranking: Ranking,
+        limit: int,
+        offset: int = 0,
+        query_text: str | None = None,
+        max_distance: float | None = None,
+        payload_filter: PayloadFilter | dict[str, Any] | None = None,
+        user_id: str | None = None,
+        now: datetime | None = None,
+    ) -> SearchResults:
+        """Hybrid (vector + full-text) and/or boosted search; results carry `score`.
+
+        Filters, visibility for `user_id` and `max_distance` (no result farther, in hybrid
+        mode too) are those of `find_similarities`. The ordering is over the candidates
+        only (`ranking.candidates` per retriever); formulas in models.embeddings.ranking.
+
+        :param query_text: the text for full-text search (required with `ranking.hybrid`)
+        :param now: the moment recency boosts age documents from (default: now, UTC)
+        """
+        page = _check_page(limit, offset)
+        check_vector(list(query_vector), self.info.search_index_info.dimensions, "query vector")
+        query = RankedQuery(
+            vector=[float(value) for value in query_vector],
+            text=query_text,
+            ranking=ranking,
+            max_distance=max_distance,
+            payload_filter=as_payload_filter(payload_filter),
+            user_id=_check_user(user_id),
+        )
+        with self._transaction("searching (ranked)") as connection:
+            return ranked_page(
+                connection,
+                self._tables,
+                self.info.search_index_info,
+                query,
+                page,
+                now or datetime.now(UTC),
             )
 
     def find_by_payload_filter(

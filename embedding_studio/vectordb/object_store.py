@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from embedding_studio.core.errors import InvalidRequest
 from embedding_studio.models.embeddings.objects import Object, ObjectPart
 from embedding_studio.vectordb.schema import CollectionTables
+from embedding_studio.vectordb.text_index import TEXT_COLUMN
 
 
 def check_vector(vector: list[float], dimensions: int, what: str) -> None:
@@ -218,7 +219,8 @@ def load_objects(
     """The objects matching `where`, ordered by id, with their parts (vectors optional:
     without them each part has an empty `vector`)."""
     table = tables.objects
-    rows = connection.execute(select(table).where(where).order_by(table.c.object_id)).all()
+    stored = [c for c in table.c if c.name != TEXT_COLUMN]  # the tsvector is derived
+    rows = connection.execute(select(*stored).where(where).order_by(table.c.object_id)).all()
     ids = [row.object_id for row in rows]
     parts = (
         part_vectors(connection, tables, ids)

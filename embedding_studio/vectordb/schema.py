@@ -1,7 +1,9 @@
 """The tables of one collection, created at run time: objects and parts (one vector each).
 
 {prefix}_c{n}_objects  object_id PK, payload JSONB (GIN, jsonb_ops), storage_meta JSONB,
-                       user_id / original_id (personalised copies), created_at, updated_at
+                       user_id / original_id (personalised copies), created_at, updated_at,
+                       text_search tsvector (generated from the plugin's text fields, GIN;
+                       absent when the plugin has none: see text_index)
 {prefix}_c{n}_parts    (object_id FK ON DELETE CASCADE, part_id) PK, position,
                        vector vector(D), is_average; HNSW index with the plugin's metric
 """
@@ -32,6 +34,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable, DropIndex, DropTable
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedding_studio.models.embeddings.models import MetricType, SearchIndexInfo
+from embedding_studio.vectordb import text_index
 from embedding_studio.vectordb.identifiers import collection_identifier
 
 MAX_HNSW_DIMENSIONS = 2000  # pgvector 0.6: HNSW indexes vectors of up to 2,000 dimensions
@@ -58,6 +61,13 @@ class CollectionTables:
     def key(self) -> tuple[str, int]:
         return (self.prefix, self.number)
 
+    @property
+    def text_index(self) -> Index | None:
+        """The GIN index of the full-text column (None: the collection has no text fields)."""
+        return next(
+            (i for i in self.objects.indexes if i.name == self.identifier("objects_text")), None
+        )
+
     def identifier(self, suffix: str) -> str:
         """A checked name for another object of this collection (e.g. an extra index)."""
         return collection_identifier(self.prefix, self.number, suffix)
@@ -68,13 +78,27 @@ def collection_tables(prefix: str, number: int, index_info: SearchIndexInfo) -> 
     Cached: a collection's description never changes while its registry row exists."""
     hnsw = index_info.hnsw
     return _tables(
-        prefix, number, index_info.dimensions, index_info.metric_type, hnsw.m, hnsw.ef_construction
+        prefix,
+        number,
+        index_info.dimensions,
+        index_info.metric_type,
+        hnsw.m,
+        hnsw.ef_construction,
+        index_info.text_search_config,
+        tuple(index_info.text_search_fields),
     )
 
 
 @functools.lru_cache(maxsize=256)
 def _tables(
-    prefix: str, number: int, dimensions: int, metric: MetricType, m: int, ef_construction: int
+    prefix: str,
+    number: int,
+    dimensions: int,
+    metric: MetricType,
+    m: int,
+    ef_construction: int,
+    text_config: str,
+    text_fields: tuple[str, ...],
 ) -> CollectionTables:
     metadata = MetaData()
     name = lambda suffix: collection_identifier(prefix, number, suffix)  # noqa: E731
@@ -90,6 +114,10 @@ def _tables(
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     Index(name("objects_payload"), objects.c.payload, postgresql_using="gin")
+    text_search = text_index.text_column(text_config, text_fields)
+    if text_search is not None:
+        objects.append_column(text_search)
+        text_index.text_gin_index(name("objects_text"), objects)
     Index(
         name("objects_copies"),
         objects.c.original_id,

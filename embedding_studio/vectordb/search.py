@@ -72,8 +72,31 @@ def visible_to(objects: Table, for_user: bool) -> ColumnElement[bool]:
     return or_(objects.c.user_id == user_id, and_(objects.c.user_id.is_(None), ~has_copy))
 
 
-def _user_parameters(user_id: str | None) -> dict[str, Any]:
+def user_parameters(user_id: str | None) -> dict[str, Any]:
     return {} if user_id is None else {"user_id": user_id}
+
+
+def nearest_query(
+    tables: CollectionTables,
+    index_info: SearchIndexInfo,
+    vector: list[float],
+    max_distance: float | None,
+    payload_filter: PayloadFilter | None,
+    user_id: str | None,
+) -> NearestQuery:
+    """The visible (for `user_id`), filtered objects ranked by distance to `vector`."""
+    objects = tables.objects
+    for_user = user_id is not None
+    return NearestQuery(
+        tables=tables,
+        index_info=index_info,
+        vector=vector,
+        where=and_(visible_to(objects, for_user), compile_filter(payload_filter, objects)),
+        max_distance=max_distance,
+        selective=payload_filter is not None or for_user,
+        where_key=("visible", for_user) if payload_filter is None else None,
+        parameters=user_parameters(user_id),
+    )
 
 
 def check_sort_field(connection: Connection, objects: Table, sort_by: SortByOptions) -> None:
@@ -88,7 +111,7 @@ def check_sort_field(connection: Connection, objects: Table, sort_by: SortByOpti
         )
 
 
-def _items(
+def result_items(
     connection: Connection,
     tables: CollectionTables,
     ranked: list[tuple[str, str, float]],
@@ -168,27 +191,16 @@ def similarity_page(
     user_id: str | None,
     with_vectors: bool,
 ) -> SearchResults:
-    objects = tables.objects
     if sort_by is not None:
-        check_sort_field(connection, objects, sort_by)
-    for_user = user_id is not None
-    query = NearestQuery(
-        tables=tables,
-        index_info=index_info,
-        vector=vector,
-        where=and_(visible_to(objects, for_user), compile_filter(payload_filter, objects)),
-        max_distance=max_distance,
-        selective=payload_filter is not None or for_user,
-        where_key=("visible", for_user) if payload_filter is None else None,
-        parameters=_user_parameters(user_id),
-    )
+        check_sort_field(connection, tables.objects, sort_by)
+    query = nearest_query(tables, index_info, vector, max_distance, payload_filter, user_id)
     if sort_by is None:
         ranked = nearest(connection, query, page.offset + page.limit + 1)
         rows = [(item.object_id, item.result_id, item.distance) for item in ranked][page.offset :]
     else:
         candidates = nearest(connection, query, SORT_CANDIDATES)
         rows = _sorted_candidates(connection, tables, candidates, sort_by, similarity_first, page)
-    items = _items(connection, tables, rows[: page.limit], with_vectors)
+    items = result_items(connection, tables, rows[: page.limit], with_vectors)
     return SearchResults(found_objects=items, next_offset=page.next_offset(len(rows)))
 
 
@@ -214,9 +226,9 @@ def payload_page(
         .offset(page.offset)
         .limit(page.limit + 1)
     )
-    result = connection.execute(stmt, _user_parameters(user_id))
+    result = connection.execute(stmt, user_parameters(user_id))
     rows = [(row.object_id, row.result_id, 0.0) for row in result]
-    items = _items(connection, tables, rows[: page.limit], with_vectors=False)
+    items = result_items(connection, tables, rows[: page.limit], with_vectors=False)
     return SearchResults(found_objects=items, next_offset=page.next_offset(len(rows)))
 
 
@@ -233,4 +245,4 @@ def payload_count(
         .select_from(objects)
         .where(visible_to(objects, user_id is not None), compile_filter(payload_filter, objects))
     )
-    return int(connection.execute(stmt, _user_parameters(user_id)).scalar_one())
+    return int(connection.execute(stmt, user_parameters(user_id)).scalar_one())

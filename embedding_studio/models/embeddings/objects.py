@@ -71,6 +71,8 @@ class SearchResultItem(BaseModel):
     :param distance: the aggregated distance (smaller is closer): cosine distance, negative
         inner product or L2 distance per the collection's metric; 0 for payload-only search
     :param vectors: the vectors of the object's parts when asked for, else None
+    :param score: with hybrid search or boosts, the fused and boosted score results are
+        ordered by (larger is better; see models.embeddings.ranking); else None
     """
 
     object_id: str
@@ -78,6 +80,7 @@ class SearchResultItem(BaseModel):
     payload: dict[str, Any] | None = None
     storage_meta: dict[str, Any] = Field(default_factory=dict)
     vectors: list[list[float]] | None = None
+    score: float | None = None
 
 
 class SearchResults(BaseModel):
