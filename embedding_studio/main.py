@@ -73,10 +73,11 @@ def _public_router() -> APIRouter:
 
 
 def _internal_router() -> APIRouter:
-    from embedding_studio.api import clickstream, reindex
+    from embedding_studio.api import clickstream, inference_deployment, reindex
 
     router = APIRouter(prefix="/api/v1/internal", dependencies=[Depends(require_admin_key)])
     router.include_router(clickstream.internal_router)
+    router.include_router(inference_deployment.router)
     router.include_router(reindex.reindex_router)
     router.include_router(reindex.collections_router)
     return router

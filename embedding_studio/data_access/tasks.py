@@ -89,12 +89,17 @@ class TaskRepository:
         skip: int = 0,
         limit: int = 50,
         parent_id: str | None = None,
+        parameters: dict[str, str] | None = None,
     ) -> tuple[list[Task], int]:
+        """Tasks of `kind`, newest first; `parameters` keeps those whose parameters hold
+        these values (equality on each named parameter)."""
         where: dict[str, Any] = {"kind": kind.value}
         if status is not None:
             where["status"] = status.value
         if parent_id is not None:
             where["parent_id"] = parent_id
+        for name, value in (parameters or {}).items():
+            where[f"parameters.{name}"] = value
         documents = self._tasks.find(where, sort=[("created_at", -1)], skip=skip, limit=limit)
         return [_from_document(d) for d in documents], self._tasks.count(where)
 

@@ -24,6 +24,7 @@ import json
 import logging
 import shutil
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,10 @@ def trace_tower(
 ) -> torch.jit.ScriptModule:
     """TorchScript of `tower`, traced on `example` (which should contain padding)."""
     tower = tower.eval().to("cpu")
-    with torch.inference_mode(False), torch.no_grad():
+    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        # Tracer warnings flag shape-dependent Python branches; `export_tower` checks the
+        # traced graph on other shapes instead of trusting or printing them.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         traced = torch.jit.trace(tower, example, check_trace=False)
     return traced
 
@@ -232,17 +236,26 @@ def tower_of(model: EmbeddingsModelInterface, info: DeployedModelInfo) -> torch.
     return model.get_query_model() if info.model_type == "query" else model.get_items_model()
 
 
+@dataclass(frozen=True)
+class ExportResult:
+    """The Triton models of one embedding model, and which of them were written now
+    (the others were already exported with the same options)."""
+
+    models: list[DeployedModelInfo]
+    written: list[str]
+
+
 def export_model(
     model: EmbeddingsModelInterface,
     plugin_name: str,
     embedding_model_id: str,
     repository: str | Path,
     options: ExportOptions | None = None,
-) -> list[DeployedModelInfo]:
+) -> ExportResult:
     """Write the model's towers into `repository` (see the module docstring).
 
     A tower already exported with the same options is left as it is. Returns the
-    Triton models of this embedding model (one or two).
+    Triton models of this embedding model (one or two) and those written now.
 
     :raises ExportError: the model has no tokenizer, or its export is not equivalent
     """
@@ -258,7 +271,7 @@ def export_model(
             pending.append((info, expected))
     if pending:
         _export_pending(model, pending, repository, options)
-    return distinct(infos)
+    return ExportResult(models=distinct(infos), written=[info.name for info, _ in pending])
 
 
 def _export_pending(
@@ -290,3 +303,25 @@ def remove_model(repository: str | Path, info: DeployedModelInfo) -> bool:
         return False
     shutil.rmtree(folder)
     return True
+
+
+def exported_models(repository: str | Path, embedding_model_id: str) -> list[DeployedModelInfo]:
+    """The Triton models exported for `embedding_model_id` in `repository` (read from
+    their `export.json`, so no MLflow or plugin is needed to find them)."""
+    found = []
+    for marker in sorted(Path(repository).glob(f"*/*/{EXPORT_INFO_FILE}")):
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if info.get("embedding_model_id") != embedding_model_id:
+            continue
+        found.append(
+            DeployedModelInfo(
+                plugin_name=info["plugin_name"],
+                embedding_model_id=embedding_model_id,
+                model_type=info["model_type"],
+                version=marker.parent.name,
+            )
+        )
+    return found
