@@ -283,7 +283,7 @@ def run(url: str, args: argparse.Namespace, pids: dict[str, int] | None = None) 
     }
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api-url", help="an API to measure; default: start one here")
     parser.add_argument("--clients", type=int, default=16)
@@ -301,13 +301,17 @@ def main() -> int:
         "--outside-share", type=float, default=0.02, help="events on objects not shown"
     )
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn workers (own server)")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
     if args.api_url:
         figures = run(args.api_url, args)
     else:
         with own_server(args.api_workers) as (url, pids):
             figures = run(url, args, pids)
-    print(json.dumps(figures, indent=2))
+    print(json.dumps(figures, indent=2))  # noqa: T201 - the script's output
     ok = figures["lost_or_duplicated"] == 0 and figures["errors"] == 0
     return 0 if ok else 1
 

@@ -4,10 +4,9 @@
 
 1. Upserts the SciFact corpus (skipped with --no-upsert) and measures test nDCG@10.
 2. Simulates users on the train queries: each searches with a clickstream session
-   (`--limit` results), examines result r (0-based) with probability
-   1 / (r + 1) ** `--position-bias` (a position-biased click model, seeded by `--seed`)
-   and clicks the judged-relevant results it examines; a session that shows no relevant
-   result is marked irrelevant.
+   (`--limit` results) and clicks the judged-relevant result at 1-based rank r with
+   probability `--p0` / r ** `--position-bias` (`benchmarks.click_model`, seeded by
+   `--seed`); a session that shows no relevant result is marked irrelevant.
 3. Runs one fine-tuning task with `deploy_as_blue`, waits for it, then for its reindex
    and the blue switch.
 4. Measures test nDCG@10 again (the new blue model when one was deployed).
@@ -30,6 +29,7 @@ from tqdm import tqdm
 
 from benchmarks.api_client import StudioClient, upsert_documents
 from benchmarks.beir import BeirDataset, load_beir
+from benchmarks.click_model import PositionBiasedClickModel
 from benchmarks.platform import running_platform
 from benchmarks.search_quality import evaluate
 
@@ -40,26 +40,23 @@ def simulate_users(
     client: StudioClient,
     dataset: BeirDataset,
     limit: int,
-    position_bias: float,
+    click_model: PositionBiasedClickModel,
     seed: int,
     prefix: str,
+    split: str = "train",
 ) -> dict[str, int]:
-    """One session per judged train query; clicks follow the position-biased model."""
+    """One session per judged query of `split`; clicks follow `click_model`."""
     rng = random.Random(seed)
-    judged = dataset.qrels["train"]
+    judged = dataset.qrels[split]
     counts = {"sessions": 0, "clicked": 0, "irrelevant": 0, "unclicked": 0, "clicks": 0}
-    queries = dataset.split_queries("train")
+    queries = dataset.split_queries(split)
     for query_id, text in tqdm(queries.items(), desc="simulated users", unit="session"):
         session_id = f"{prefix}-{query_id}"
         body = {"search_query": text, "limit": limit, "create_session": True}
         found = client.post("/embeddings/similarity-search", {**body, "session_id": session_id})
         shown = [item["object_id"] for item in found["search_results"]]
         relevant = judged[query_id]
-        clicked = [
-            object_id
-            for rank, object_id in enumerate(shown)
-            if object_id in relevant and rng.random() < 1.0 / (rank + 1) ** position_bias
-        ]
+        clicked = click_model.clicks(shown, relevant, rng)
         counts["sessions"] += 1
         if clicked:
             events = [{"object_id": object_id} for object_id in clicked]
@@ -70,7 +67,7 @@ def simulate_users(
             client.post("/clickstream/session/irrelevant", {"session_id": session_id})
             counts["irrelevant"] += 1
         else:
-            counts["unclicked"] += 1  # a relevant result shown but not examined
+            counts["unclicked"] += 1  # a relevant result shown but not clicked
     return counts
 
 
@@ -132,8 +129,10 @@ def run(api_url: str, args: argparse.Namespace) -> dict[str, Any]:
     probe = next(iter(dataset.split_queries("test").values()))
     figures["starting_model_id"] = blue_model(client, probe)
     figures["test_before"] = evaluate(client, dataset, "test")
+    click_model = PositionBiasedClickModel(p0=args.p0, eta=args.position_bias)
+    figures["click_model"] = click_model.describe()
     figures["sessions"] = simulate_users(
-        client, dataset, args.limit, args.position_bias, args.seed, f"bench-{args.seed}"
+        client, dataset, args.limit, click_model, args.seed, f"bench-{args.seed}"
     )
     figures.update(fine_tune(client, probe, args.timeout_s))
     figures["model_after"] = blue_model(client, probe)
@@ -143,7 +142,7 @@ def run(api_url: str, args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -151,16 +150,21 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--no-upsert", action="store_true")
     parser.add_argument("--limit", type=int, default=10, help="results per simulated search")
-    parser.add_argument("--position-bias", type=float, default=0.5)
+    parser.add_argument("--p0", type=float, default=1.0, help="click model: p at rank 1")
+    parser.add_argument("--position-bias", type=float, default=0.5, help="click model: eta")
     parser.add_argument("--seed", type=int, default=0, help="seed of the click model")
     parser.add_argument("--timeout-s", type=float, default=3 * 3600)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     if args.api_url:
         figures = run(args.api_url, args)
     else:
         with running_platform() as platform:
             figures = run(platform.api_url, args)
-    print(json.dumps(figures, indent=2))
+    print(json.dumps(figures, indent=2))  # noqa: T201 - the script's output
 
 
 if __name__ == "__main__":

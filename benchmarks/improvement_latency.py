@@ -93,6 +93,11 @@ def upsert_subset(
         raise RuntimeError(f"upsertion ended {finished['status']}: {finished.get('detail')}")
 
 
+def id_order(query_id: str) -> tuple[int, int, str]:
+    """Numeric ids in numeric order, then the others in text order (any BEIR ids)."""
+    return (0, int(query_id), "") if query_id.isdigit() else (1, 0, query_id)
+
+
 def _cut(text: str, words: int) -> str:
     return " ".join(text.split()[:words]) if words else text
 
@@ -182,7 +187,7 @@ def summarise(cases: list[Case]) -> dict[str, Any]:
 def run(api_url: str, args: argparse.Namespace) -> dict[str, Any]:
     dataset = load_beir(args.dataset)
     judged = dataset.qrels["test"]
-    query_ids = sorted(judged, key=lambda q: int(q) if q.isdigit() else q)[: args.queries]
+    query_ids = sorted(judged, key=id_order)[: args.queries]
     client = StudioClient(api_url)
     subset = args.corpus == "subset"
     if subset:
@@ -203,7 +208,7 @@ def run(api_url: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"corpus": args.corpus, "queries": len(query_ids), **summarise(cases)}
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -215,13 +220,17 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=60, help="subset: words kept (0: all)")
     parser.add_argument("--poll-ms", type=float, default=100)
     parser.add_argument("--timeout-s", type=float, default=60)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     if args.api_url:
         figures = run(args.api_url, args)
     else:
         with running_platform() as platform:
             figures = run(platform.api_url, args)
-    print(json.dumps(figures, indent=2))
+    print(json.dumps(figures, indent=2))  # noqa: T201 - the script's output
 
 
 if __name__ == "__main__":

