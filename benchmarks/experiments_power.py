@@ -10,15 +10,17 @@ Variant B is the better model, A a worse one:
 - `scifact`: SciFact's test queries over its corpus; B ranks by all-MiniLM-L6-v2's
   vectors, A by the same document vectors with Gaussian noise added (`--noise`: the
   noise vector's expected norm, documents being unit vectors). The vectors are computed
-  once and cached (`--cache`); nDCG@10 of both is printed.
+  once and cached (`--cache`; documents cut at `--max-seq-length` tokens, 128 by
+  default to keep the run cheap on a CPU); nDCG@10 of both is printed.
 
 Each simulated search draws a query and a new user (an A/B user is one search), shows
 10 results (A/B: the user's variant; interleaving: the team-draft list of both top 10s)
 and the user clicks a relevant result at 1-based rank r with probability p0 / r ** eta,
-an irrelevant one with probability `noise_click`. Assignment, interleaving and the
-figures are the platform's own (embedding_studio.online_experiments).
+an irrelevant one with probability `noise_click`; users differ in p0 (`user_spread`).
+Assignment, interleaving and the figures are the platform's own
+(embedding_studio.online_experiments).
 
-Three tests are read at looks after 25, 50, 100, ... searches (`--first-look`, doubling
+Three tests are read at looks after 50, 100, 200, ... searches (`--first-look`, doubling
 up to `--max-searches`): interleaving's sign test of B's wins against A's; A/B's
 two-proportion test of the share of searches with a click; A/B's Welch test of the
 per-search reciprocal rank of clicks. Each finds "B better" at p < 0.05 with B ahead.
@@ -62,18 +64,23 @@ Rankings = Mapping[str, Sequence[str]]
 
 @dataclass(frozen=True)
 class ClickModel:
-    """p(click | relevant, rank r) = p0 / r ** eta; p(click | irrelevant) = noise_click."""
+    """p(click | relevant, rank r) = p0 / r ** eta; p(click | irrelevant) = noise_click.
+
+    Users differ: each user's p0 is `p0 * (1 - user_spread * u)` with u uniform in
+    [0, 1) (0: all users alike), as real users differ in how readily they click."""
 
     p0: float = 0.9
     eta: float = 0.5
     noise_click: float = 0.02
+    user_spread: float = 0.8
 
     def clicks(self, shown: Sequence[str], relevant: set[str], rng: random.Random) -> set[str]:
+        p0 = self.p0 * (1.0 - self.user_spread * rng.random())
         clicked = set()
         for rank, object_id in enumerate(shown, start=1):
-            chance = (
-                min(1.0, self.p0 / rank**self.eta) if object_id in relevant else self.noise_click
-            )
+            chance = self.noise_click
+            if object_id in relevant:
+                chance = min(1.0, p0 / rank**self.eta)
             if rng.random() < chance:
                 clicked.add(object_id)
         return clicked
@@ -175,7 +182,9 @@ def synthetic_corpus(
     return Corpus(rankings(signal_a), rankings(signal_b), relevant)
 
 
-def _embed_scifact(folder: Path, cache: Path) -> tuple[list[str], np.ndarray, dict, np.ndarray]:
+def _embed_scifact(
+    folder: Path, cache: Path, max_seq_length: int
+) -> tuple[list[str], np.ndarray, dict, np.ndarray]:
     from benchmarks.beir import load_beir
 
     dataset = load_beir(folder)
@@ -190,6 +199,7 @@ def _embed_scifact(folder: Path, cache: Path) -> tuple[list[str], np.ndarray, di
         from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(str(get_model_path()), device="cpu")
+        model.max_seq_length = max_seq_length
         texts = [dataset.corpus[d].content for d in doc_ids]
         docs = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=True)
         query_vectors = model.encode(list(queries.values()), normalize_embeddings=True)
@@ -198,8 +208,10 @@ def _embed_scifact(folder: Path, cache: Path) -> tuple[list[str], np.ndarray, di
     return doc_ids, docs, {"ids": list(queries), "qrels": qrels}, query_vectors
 
 
-def scifact_corpus(folder: Path, cache: Path, noise: float, seed: int = 7) -> tuple[Corpus, dict]:
-    doc_ids, docs, queries, query_vectors = _embed_scifact(folder, cache)
+def scifact_corpus(
+    folder: Path, cache: Path, noise: float, max_seq_length: int, seed: int = 7
+) -> tuple[Corpus, dict]:
+    doc_ids, docs, queries, query_vectors = _embed_scifact(folder, cache, max_seq_length)
     rng = np.random.default_rng(seed)
     noisy = docs + noise * rng.standard_normal(docs.shape) / np.sqrt(docs.shape[1])
 
@@ -268,17 +280,23 @@ def main() -> None:
     )
     parser.add_argument("--dataset", choices=["synthetic", "scifact"], default="synthetic")
     parser.add_argument("--scifact-dir", type=Path, default=DEFAULT_SCIFACT)
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/es_scifact_minilm.npz"))
+    parser.add_argument(
+        "--cache", type=Path, help="vectors file (default: /tmp/es_scifact_minilm_<len>.npz)"
+    )
     parser.add_argument("--noise", type=float, default=1.0)
+    parser.add_argument(
+        "--max-seq-length", type=int, default=128, help="tokens embedded per document"
+    )
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--first-look", type=int, default=25, help="searches at the first look")
+    parser.add_argument("--first-look", type=int, default=50, help="searches at the first look")
     parser.add_argument("--max-searches", type=int, default=3200, help="at the last look")
     args = parser.parse_args()
     clicks_model = ClickModel()
     figures: dict[str, Any] = {"dataset": args.dataset, "click_model": vars(clicks_model)}
     if args.dataset == "scifact":
-        corpus, quality = scifact_corpus(args.scifact_dir, args.cache, args.noise)
-        figures.update(quality, noise=args.noise)
+        cache = args.cache or Path(f"/tmp/es_scifact_minilm_{args.max_seq_length}.npz")
+        corpus, quality = scifact_corpus(args.scifact_dir, cache, args.noise, args.max_seq_length)
+        figures.update(quality, noise=args.noise, max_seq_length=args.max_seq_length)
     else:
         corpus = synthetic_corpus()
     figures["queries"] = len(corpus.relevant)
