@@ -22,7 +22,7 @@ class Candidate:
     :param distance: the object's aggregated vector distance (also for text-only finds)
     :param vector_rank: 1-based rank in the vector list; None when not in it
     :param text_rank: 1-based rank in the full-text list; None when the text did not match
-    :param text_score: the full-text rank value (`ts_rank_cd`); None when not matched
+    :param text_score: the full-text rank value (`ts_rank`); None when not matched
     """
 
     row_id: str

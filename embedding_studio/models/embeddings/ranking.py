@@ -1,7 +1,7 @@
 """How a similarity search ranks: hybrid (lexical + vector) fusion and score boosts.
 
 Hybrid retrieval takes the `candidates` best objects of each retriever: the vector search
-(by distance) and PostgreSQL full-text search (by `ts_rank_cd` over the collection's
+(by distance) and PostgreSQL full-text search (by `ts_rank` over the collection's
 `tsvector`), and fuses the two lists:
 
 - ``rrf`` (reciprocal rank fusion): ``score = vector_weight / (rrf_k + vector_rank)
