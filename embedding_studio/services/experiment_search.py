@@ -4,8 +4,9 @@ While an experiment runs, every similarity search with a query by an exposed uni
 user id, or its session id when it has no user) is served by the experiment instead of
 the blue collection: `ab` searches the unit's variant; `interleaving` searches both
 variants and merges them by team draft (see `online_experiments.interleaving` for how
-pages stay consistent). Searches without a query (payload filter only), and searches
-with neither a user id nor a session id, are not part of the experiment.
+pages stay consistent). Searches without a query (payload filter only), searches sorted
+by a payload field (`sort_by`: the field ranks, not the model), and searches with neither
+a user id nor a session id are not part of the experiment.
 
 Filters, sorting, `max_distance` and personalisation apply to each variant as in a
 normal search. In an interleaved list each result keeps its own variant's distance

@@ -108,7 +108,8 @@ def similarity_search(
     # a user by its session.
     session_id = request.session_id or (str(uuid.uuid4()) if request.create_session else None)
     served = None
-    if request.has_query:  # a running experiment serves the search (None: not exposed)
+    # A running experiment serves searches ranked by a model (None: the unit is not exposed).
+    if request.has_query and request.sort_by is None:
         served = experiment_search.serve(
             ctx,
             request.search_query,

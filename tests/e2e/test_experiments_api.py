@@ -88,7 +88,7 @@ def ids(reply: dict) -> list[str]:
     return [item["object_id"] for item in reply["search_results"]]
 
 
-BAD_DEFINITIONS = [
+BAD_DEFINITIONS: list[tuple[dict[str, object], str]] = [
     ({"variant_b": "ghost"}, "variant_b 'ghost': no collection"),
     ({"variant_a": "nope", "variant_b": "ghost"}, "variant_a 'nope' and variant_b 'ghost'"),
     ({"variant_b": MODEL_A}, "compare two different models"),
@@ -103,7 +103,12 @@ BAD_DEFINITIONS = [
 
 
 def test_bad_definitions_get_422_naming_what_to_change(api):
-    body = {"experiment_id": "e1", "mode": "ab", "variant_a": MODEL_A, "variant_b": MODEL_B}
+    body: dict[str, object] = {
+        "experiment_id": "e1",
+        "mode": "ab",
+        "variant_a": MODEL_A,
+        "variant_b": MODEL_B,
+    }
     for changes, message in BAD_DEFINITIONS:
         reply = api.post(EXPERIMENTS, json={**body, **changes})
         assert reply.status_code == 422, (changes, reply.text)
@@ -167,9 +172,13 @@ def test_ab_users_keep_their_variant_and_sessions_record_it(api):
     team = ab_team(domain, anonymous["session_id"])
     assert session(api, anonymous["session_id"])["search_meta"]["experiment"]["variant"] == team
     assert search(api, limit=3, create_session=False)["search_results"]  # not counted
+    b_user = next(f"user-{n}" for n in range(6) if ab_team(domain, f"user-{n}") == "b")
+    sorted_search = search(api, user_id=b_user, limit=3, sort_by={"field": "name"})
+    assert sorted_search["embedding_model_id"] == MODEL_A  # the field ranks: not in it
 
     figures = report(api, "ab-1")
-    assert figures["variants"]["a"]["searches"] + figures["variants"]["b"]["searches"] == 13
+    counted = figures["variants"]["a"]["searches"] + figures["variants"]["b"]["searches"]
+    assert counted == 13  # 12 by the users, 1 anonymous; not the sorted one
     api.post(f"{EXPERIMENTS}/ab-1/stop")
     after = search(api, user_id="user-0", limit=3)
     assert (
