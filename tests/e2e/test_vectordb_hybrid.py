@@ -30,7 +30,9 @@ from tests.e2e.vectordb_support import ids, make_object, unique_prefix
 QUERY = [1.0, 0.0]
 TEXT = "solar panel"
 NOW = datetime(2026, 1, 31, tzinfo=UTC)
-CORPUS = {  # id: (angle to the query in degrees, text, payload)
+CORPUS: dict[
+    str, tuple[float, str, dict[str, Any]]
+] = {  # id: (angle to the query in degrees, text, payload)
     "a": (0, "Wind turbines turn in the breeze", {"group": "x", "published": "2025-12-02"}),
     "b": (10, "Panel discussion on efficiency", {"group": "x", "views": "many"}),
     "c": (20, "Gardening tips for spring", {"group": "x", "views": 100}),
@@ -130,7 +132,8 @@ def test_filters_and_pagination_apply_to_both_retrievers(corpus: Collection) -> 
     )
     assert ids(found) == ["b", "a", "c", "e"]  # d matches the text but not the filter
     full = _hybrid(corpus)
-    pages, offset = [], 0
+    pages: list[str] = []
+    offset: int | None = 0
     while offset is not None:
         page = corpus.find_ranked(
             QUERY, Ranking(hybrid=HybridSearch()), limit=2, offset=offset, query_text=TEXT
