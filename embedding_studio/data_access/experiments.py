@@ -2,7 +2,8 @@
 
 - An experiment is stored once by id (`Conflict` for a taken id). Status changes are
   compare-and-set (created -> running -> stopped); at most one experiment runs at a time,
-  held by a unique `running_slot` field that only the running experiment sets.
+  held by a unique `running_slot` field: "running" on the running experiment, absent
+  before, "stopped:<id>" after.
 - A served search is stored per (experiment, session): a later page of the same session
   adds its results (compare-and-set on the result count, so concurrent pages both land).
 - Clicks are read from the clickstream events of the served sessions.
@@ -133,7 +134,8 @@ class ExperimentRepository:
         """running (or created) -> stopped; stopping a stopped experiment returns it."""
         changes = {
             "status": ExperimentStatus.stopped.value,
-            "running_slot": None,
+            # Not null: MongoDB's sparse unique index still indexes an explicit null.
+            "running_slot": f"stopped:{experiment_id}",
             "stopped_at": to_iso(utc_now()),
         }
         active = [ExperimentStatus.created.value, ExperimentStatus.running.value]

@@ -55,6 +55,7 @@ def test_one_experiment_runs_at_a_time_and_a_stopped_one_never_runs_again(
         repository.start("ghost")
     with pytest.raises(NotFound, match="'ghost'"):
         repository.stop("ghost")
+    assert repository.stop("second").status is ExperimentStatus.stopped  # two stopped
     assert [e.experiment_id for e in repository.list()] == ["first", "second"]
 
 
