@@ -19,7 +19,7 @@ ARGS ?=
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 $(shell mkdir -p $(XDG_RUNTIME_DIR) && chmod 700 $(XDG_RUNTIME_DIR))
 
-.PHONY: run test install install-dev lint compose-check clean-venv
+.PHONY: run test install install-dev lint compose-check clean-venv bench bench-quick
 
 run: install
 	$(BIN)/embedding-studio up $(ARGS)
@@ -46,6 +46,16 @@ $(DEV_STAMP): | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# The benchmark suite (benchmarks/harness): starts its own embedded platform and writes
+# benchmarks/results/<date>/ (report.md, figures.json, PNG plots). `make bench` is the full
+# run (under 90 min on 2 cores); `make bench-quick`, or `make bench ARGS=--quick`, the quick
+# one (under 10 min). ARGS passes options, e.g. ARGS="--quick --dataset PATH --sections quality".
+bench: install-dev
+	$(BIN)/python -m benchmarks.harness $(ARGS)
+
+bench-quick: install-dev
+	$(BIN)/python -m benchmarks.harness --quick $(ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 DEFAULT_DATASET = Path(__file__).resolve().parents[3] / "shared" / "data" / "scifact"
+QUIET_LOGGERS = ("httpx", "httpcore", "sentence_transformers")
 CONTENDED = (
     "Figures are taken on whatever machine ran them, with whatever else it was running; "
     "compare ratios (measured in the same run) rather than absolute figures across runs."
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     options = options_from(args)
     figures = run_suite(options)

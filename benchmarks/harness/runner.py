@@ -42,18 +42,32 @@ class SuiteOptions:
 
 
 @contextmanager
-def embedded_stack(name: str, out_dir: Path) -> Iterator[Stack]:
-    """A fresh `embedding-studio up` in a temporary folder; its log kept in `out_dir`."""
-    folder = Path(tempfile.mkdtemp(prefix=f"es-bench-{name}-"))
-    try:
-        with running_platform(folder) as running:
-            yield Stack(running.api_url, running.postgres_url, read_endpoints(folder)["mlflow"])
-    finally:
-        logs = out_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        if (folder / "up.log").exists():
-            shutil.copyfile(folder / "up.log", logs / f"{name}-up.log")
-        shutil.rmtree(folder, ignore_errors=True)
+def embedded_stack(name: str, out_dir: Path, attempts: int = 2) -> Iterator[Stack]:
+    """A fresh `embedding-studio up` in a temporary folder; its log kept in `out_dir`. A
+    platform that does not start (its services are slow to start on a busy machine) is
+    tried again once."""
+    for attempt in range(1, attempts + 1):
+        folder = Path(tempfile.mkdtemp(prefix=f"es-bench-{name}-"))
+        started = False
+        try:
+            with running_platform(folder) as running:
+                started = True
+                endpoints = read_endpoints(folder)
+                yield Stack(running.api_url, running.postgres_url, endpoints["mlflow"])
+            return
+        except (RuntimeError, TimeoutError) as exc:
+            if started or attempt == attempts:
+                raise
+            logger.warning("the %s platform did not start (%s); trying again", name, exc)
+        finally:
+            _keep_log(folder, out_dir / "logs" / f"{name}-up-{attempt}.log")
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _keep_log(folder: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if (folder / "up.log").exists():
+        shutil.copyfile(folder / "up.log", target)
 
 
 def _commit() -> str:
@@ -179,10 +193,14 @@ def run_suite(options: SuiteOptions) -> dict[str, Any]:
     }
     speed = [name for name in SECTIONS if name in options.sections]
     extra = [name for name in extras.EXTRAS if name in options.sections]
-    if speed or extra:
-        _on_stack(figures, "speed", [*speed, *extra], options, _speed_sections(speed, extra))
+    on_stack = [name for name in extra if extras.needs_platform(name)]
+    if speed or on_stack:
+        _on_stack(figures, "speed", [*speed, *on_stack], options, _speed_sections(speed, on_stack))
     if QUALITY in options.sections:
         _on_stack(figures, QUALITY, [QUALITY], options, _quality_section)
+    for name in extra:
+        if name not in on_stack:
+            _section(figures, name, lambda n=name: extras.run_extra(n, None, options.mode))  # type: ignore[misc]
     figures["meta"]["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     figures["meta"]["machine_after"] = _machine()
     figures["checks"] = checks(figures)

@@ -33,12 +33,14 @@ def _tokens(text: str) -> set[str]:
     return set(TOKEN.findall(text.lower()))
 
 
-def hard_negatives(dataset: BeirDataset, queries: dict[str, str], per_query: int) -> list[str]:
-    """Per query, the `per_query` unjudged documents sharing the most IDF-weighted words."""
+def hard_negatives(
+    dataset: BeirDataset, queries: dict[str, str], per_query: int, relevant: set[str]
+) -> list[str]:
+    """Per query, the `per_query` documents outside `relevant` sharing the most
+    IDF-weighted words with it."""
     documents = {doc_id: _tokens(doc.content) for doc_id, doc in dataset.corpus.items()}
     frequency = Counter(token for tokens in documents.values() for token in tokens)
     idf = {token: math.log(len(documents) / count) for token, count in frequency.items()}
-    judged = {doc for split in dataset.qrels.values() for docs in split.values() for doc in docs}
     chosen: dict[str, None] = {}
     for text in queries.values():
         words = _tokens(text)
@@ -46,7 +48,7 @@ def hard_negatives(dataset: BeirDataset, queries: dict[str, str], per_query: int
             (
                 (-sum(idf[t] for t in words & tokens), doc_id)
                 for doc_id, tokens in documents.items()
-                if doc_id not in judged
+                if doc_id not in relevant
             ),
         )
         chosen.update(dict.fromkeys(doc_id for _, doc_id in scored[:per_query]))
@@ -83,7 +85,8 @@ def subset(dataset: BeirDataset, sizes: SubsetSizes) -> BeirDataset:
         doc_ids = list(dataset.corpus)
     else:
         relevant = {doc for split in qrels.values() for docs in split.values() for doc in docs}
-        wanted = relevant | set(hard_negatives(dataset, queries, sizes.negatives_per_query))
+        negatives = hard_negatives(dataset, queries, sizes.negatives_per_query, relevant)
+        wanted = relevant | set(negatives)
         doc_ids = [doc_id for doc_id in dataset.corpus if doc_id in wanted]
     corpus = {doc_id: _cut(dataset.corpus[doc_id], sizes.words) for doc_id in doc_ids}
     return BeirDataset(corpus=corpus, queries=queries, qrels=qrels)
