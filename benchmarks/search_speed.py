@@ -91,7 +91,7 @@ def measure(
     figures: dict[str, Any] = {
         "latency_1_client": summarize_ms(latencies),
         "rps_by_clients": {
-            str(n): round(throughput(search, queries * 2, clients=n), 1) for n in clients
+            str(n): round(throughput(search, queries, clients=n), 1) for n in clients
         },
     }
     if samples:

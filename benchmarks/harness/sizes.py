@@ -35,19 +35,19 @@ FULL = Preset(
 
 QUICK = Preset(
     speed=SpeedSizes(
-        search_objects=(1_000, 5_000),
-        search_queries=100,
-        clients=(1, 2, 4, 8),
-        upsert_documents=200,
+        search_objects=(1_000, 3_000),
+        search_queries=50,
+        clients=(1, 4, 8),
+        upsert_documents=100,
         reindex_searchers=2,
         clickstream_clients=8,
         clickstream_duration_s=8.0,
         clickstream_target_events_per_s=2000.0,
-        suggestion_phrases=100_000,
-        suggestion_queries=700,
+        suggestion_phrases=20_000,
+        suggestion_queries=350,
     ),
-    quality=SubsetSizes(test_queries=40, train_queries=120, negatives_per_query=3, words=80),
-    personalisation_queries=20,
+    quality=SubsetSizes(test_queries=30, train_queries=90, negatives_per_query=2, words=60),
+    personalisation_queries=15,
 )
 
 
