@@ -21,7 +21,7 @@ from benchmarks.click_model import PositionBiasedClickModel
 from benchmarks.harness.extras import EXTRAS
 from benchmarks.harness.quality import QualityOptions
 from benchmarks.harness.report import write_report
-from benchmarks.harness.runner import ALL_SECTIONS, SuiteOptions, run_suite
+from benchmarks.harness.runner import ALL_SECTIONS, SuiteOptions, checks, run_suite
 from benchmarks.harness.sizes import FULL, QUICK, differences
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ def options_from(args: argparse.Namespace) -> SuiteOptions:
     mode = "quick" if args.quick else "full"
     notes = [f"Quick mode: {note}." for note in differences(preset)] if args.quick else []
     return SuiteOptions(
+        checkpoint=lambda figures: write_report({**figures, "checks": checks(figures)}, out_dir),
         mode=mode,
         speed=preset.speed,
         quality=quality,

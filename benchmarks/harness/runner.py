@@ -39,6 +39,8 @@ class SuiteOptions:
     out_dir: Path
     notes: tuple[str, ...] = ()
     command: str = "make bench"
+    # called with the figures after each section (the CLI writes the report so far)
+    checkpoint: Callable[[dict[str, Any]], None] | None = None
 
 
 @contextmanager
@@ -84,7 +86,12 @@ def _machine() -> str:
     return f"{os.cpu_count()} CPUs ({host.machine()}, {host.system()}), load average {load}"
 
 
-def _section(figures: dict[str, Any], name: str, run: Callable[[], Any]) -> None:
+Checkpoint = Callable[[dict[str, Any]], None] | None
+
+
+def _section(
+    figures: dict[str, Any], name: str, run: Callable[[], Any], checkpoint: Checkpoint = None
+) -> None:
     logger.info("section %s: starting", name)
     started = time.perf_counter()
     try:
@@ -98,6 +105,8 @@ def _section(figures: dict[str, Any], name: str, run: Callable[[], Any]) -> None
         target[name] = result
     figures["timings_s"][name] = round(time.perf_counter() - started, 1)
     logger.info("section %s: %.0f s", name, figures["timings_s"][name])
+    if checkpoint is not None:
+        checkpoint(figures)
 
 
 def checks(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -148,15 +157,18 @@ StackWork = Callable[[dict[str, Any], Stack, SuiteOptions], None]
 def _speed_sections(speed: list[str], extra: list[str]) -> StackWork:
     def work(figures: dict[str, Any], stack: Stack, options: SuiteOptions) -> None:
         for name in speed:
-            _section(figures, name, lambda n=name: SECTIONS[n](stack, options.speed))  # type: ignore[misc]
+            run = lambda n=name: SECTIONS[n](stack, options.speed)  # type: ignore[misc]  # noqa: E731
+            _section(figures, name, run, options.checkpoint)
         for name in extra:
-            _section(figures, name, lambda n=name: extras.run_extra(n, stack, options.mode))  # type: ignore[misc]
+            run = lambda n=name: extras.run_extra(n, stack, options.mode)  # type: ignore[misc]  # noqa: E731
+            _section(figures, name, run, options.checkpoint)
 
     return work
 
 
 def _quality_section(figures: dict[str, Any], stack: Stack, options: SuiteOptions) -> None:
-    _section(figures, QUALITY, lambda: run_quality(stack.api_url, options.quality))
+    run = lambda: run_quality(stack.api_url, options.quality)  # noqa: E731
+    _section(figures, QUALITY, run, options.checkpoint)
 
 
 def _on_stack(
@@ -200,7 +212,8 @@ def run_suite(options: SuiteOptions) -> dict[str, Any]:
         _on_stack(figures, QUALITY, [QUALITY], options, _quality_section)
     for name in extra:
         if name not in on_stack:
-            _section(figures, name, lambda n=name: extras.run_extra(n, None, options.mode))  # type: ignore[misc]
+            run = lambda n=name: extras.run_extra(n, None, options.mode)  # type: ignore[misc]  # noqa: E731
+            _section(figures, name, run, options.checkpoint)
     figures["meta"]["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     figures["meta"]["machine_after"] = _machine()
     figures["checks"] = checks(figures)
