@@ -33,7 +33,8 @@ from benchmarks.search_quality import DEFAULT_DATASET, evaluate
 VARIANTS: dict[str, dict[str, Any]] = {
     "vector": {},
     "lexical": {"hybrid": {"vector_weight": 0.0, "text_weight": 1.0}},
-    "hybrid": {"hybrid": {}},  # the defaults: rrf, k 60, equal weights, match any word
+    "hybrid": {"hybrid": {}},  # the defaults: weighted blend, equal weights, any word
+    "hybrid_rrf": {"hybrid": {"mode": "rrf"}},  # k 60
 }
 
 

@@ -30,6 +30,7 @@ from tests.e2e.vectordb_support import ids, make_object, unique_prefix
 QUERY = [1.0, 0.0]
 TEXT = "solar panel"
 NOW = datetime(2026, 1, 31, tzinfo=UTC)
+RRF = HybridSearch(mode="rrf")
 CORPUS: dict[
     str, tuple[float, str, dict[str, Any]]
 ] = {  # id: (angle to the query in degrees, text, payload)
@@ -71,12 +72,13 @@ def corpus(db: VectorDb) -> Collection:
 
 
 def _hybrid(collection: Collection, limit: int = 10, **options: Any) -> list[str]:
-    ranking = Ranking(hybrid=HybridSearch(**options.pop("hybrid", {})), **options)
+    hybrid = {"mode": "rrf", **options.pop("hybrid", {})}
+    ranking = Ranking(hybrid=HybridSearch(**hybrid), **options)
     return ids(collection.find_ranked(QUERY, ranking, limit=limit, query_text=TEXT))
 
 
 def test_rrf_fuses_vector_and_text_ranks(corpus: Collection) -> None:
-    found = corpus.find_ranked(QUERY, Ranking(hybrid=HybridSearch()), limit=10, query_text=TEXT)
+    found = corpus.find_ranked(QUERY, Ranking(hybrid=RRF), limit=10, query_text=TEXT)
     # b: 1/62 + 1/62, d: 1/64 + 1/61, a: 1/61, c: 1/63, e: 1/65
     assert ids(found) == ["b", "d", "a", "c", "e"]
     scores = {item.object_id: item.score for item in found.found_objects}
@@ -128,7 +130,7 @@ def test_boosts_reorder_by_the_formula(corpus: Collection) -> None:
 def test_filters_and_pagination_apply_to_both_retrievers(corpus: Collection) -> None:
     group_x = {"term": {"group": "x"}}
     found = corpus.find_ranked(
-        QUERY, Ranking(hybrid=HybridSearch()), limit=10, query_text=TEXT, payload_filter=group_x
+        QUERY, Ranking(hybrid=RRF), limit=10, query_text=TEXT, payload_filter=group_x
     )
     assert ids(found) == ["b", "a", "c", "e"]  # d matches the text but not the filter
     full = _hybrid(corpus)
@@ -136,18 +138,18 @@ def test_filters_and_pagination_apply_to_both_retrievers(corpus: Collection) -> 
     offset: int | None = 0
     while offset is not None:
         page = corpus.find_ranked(
-            QUERY, Ranking(hybrid=HybridSearch()), limit=2, offset=offset, query_text=TEXT
+            QUERY, Ranking(hybrid=RRF), limit=2, offset=offset, query_text=TEXT
         )
         pages.extend(ids(page))
         offset = page.next_offset
     assert pages == full
-    narrow = Ranking(hybrid=HybridSearch(), candidates=1)  # a from vectors, d from text
+    narrow = Ranking(hybrid=RRF, candidates=1)  # a from vectors, d from text
     assert ids(corpus.find_ranked(QUERY, narrow, limit=10, query_text=TEXT)) == ["a", "d"]
 
 
 def test_max_distance_bounds_text_matches_too(corpus: Collection) -> None:
     found = corpus.find_ranked(
-        QUERY, Ranking(hybrid=HybridSearch()), limit=10, query_text=TEXT, max_distance=0.5
+        QUERY, Ranking(hybrid=RRF), limit=10, query_text=TEXT, max_distance=0.5
     )
     assert ids(found) == ["b", "a", "c"]  # d (distance 0.83) matched the text: dropped
     assert all(item.distance <= 0.5 for item in found.found_objects)
@@ -164,11 +166,11 @@ def test_personalised_copy_replaces_its_original_for_its_user(corpus: Collection
     )
     corpus.upsert([copy])
     for_alice = corpus.find_ranked(
-        QUERY, Ranking(hybrid=HybridSearch()), limit=2, query_text=TEXT, user_id="alice"
+        QUERY, Ranking(hybrid=RRF), limit=2, query_text=TEXT, user_id="alice"
     )
     assert ids(for_alice)[0] == "e"  # reported under the original's id
     assert for_alice.found_objects[0].distance == pytest.approx(0.0, abs=1e-6)
-    assert ids(corpus.find_ranked(QUERY, Ranking(hybrid=HybridSearch()), limit=10,
+    assert ids(corpus.find_ranked(QUERY, Ranking(hybrid=RRF), limit=10,
                                   query_text=TEXT, user_id="bob"))[-1] == "e"  # fmt: skip
 
 
