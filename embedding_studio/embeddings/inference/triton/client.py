@@ -204,7 +204,8 @@ class TritonClientFactory:
         return self._create_triton_client(embedding_model_id, **kwargs)
 
     def get_local_client(self, embedding_model_id: str) -> LocalInferenceClient:
-        """An in-process client; the model is downloaded from MLflow on first use."""
+        """An in-process client; the model is downloaded from MLflow on first use (and
+        quantised to dynamic int8 when `settings.INFERENCE_QUANTIZE_INT8` is set)."""
         model = loaded_models.get_or_load(
             embedding_model_id, lambda: self._download_model(embedding_model_id)
         )
@@ -216,7 +217,12 @@ class TritonClientFactory:
         plugin = context.plugin_manager.get_plugin(self.plugin_name)
         if plugin is None:
             raise NotFound(f"plugin {self.plugin_name} is not registered in this process")
-        return plugin.get_manager().download_model(embedding_model_id)
+        model = plugin.get_manager().download_model(embedding_model_id)
+        if context.settings.INFERENCE_QUANTIZE_INT8:
+            from embedding_studio.embeddings.inference.quantization import quantize_int8
+
+            model = quantize_int8(model)
+        return model
 
     def _create_triton_client(self, embedding_model_id: str, **kwargs: Any) -> TritonClient:
         """The model-specific Triton client; subclasses implement it."""
