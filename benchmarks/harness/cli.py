@@ -10,6 +10,7 @@ benchmarks/results/<date>/ (or --out). Exit status 1 when a section failed or a 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import shlex
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated users")
     parser.add_argument("--p0", type=float, default=1.0, help="click model: p at rank 1")
     parser.add_argument("--eta", type=float, default=0.5, help="click model: position bias")
+    parser.add_argument(
+        "--search-objects", help="comma-separated sizes for the search section (e.g. 1000,5000)"
+    )
+    parser.add_argument("--search-queries", type=int, help="queries per search measurement")
     parser.add_argument("--note", action="append", default=[], help="a line for the report")
     return parser
 
@@ -64,6 +69,13 @@ def options_from(args: argparse.Namespace) -> SuiteOptions:
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(unknown)}; known: {ALL_SECTIONS}")
     preset = QUICK if args.quick else FULL
+    speed = preset.speed
+    if args.search_objects:
+        sizes = tuple(int(n) for n in args.search_objects.split(","))
+        speed = dataclasses.replace(speed, search_objects=sizes)
+    if args.search_queries:
+        speed = dataclasses.replace(speed, search_queries=args.search_queries)
+    preset = dataclasses.replace(preset, speed=speed)
     out_dir = args.out or RESULTS / datetime.now(UTC).strftime("%Y-%m-%d")
     quality = QualityOptions(
         dataset=args.dataset.resolve(),
@@ -73,7 +85,7 @@ def options_from(args: argparse.Namespace) -> SuiteOptions:
         personalisation_queries=preset.personalisation_queries,
     )
     mode = "quick" if args.quick else "full"
-    notes = [f"Quick mode: {note}." for note in differences(preset)] if args.quick else []
+    notes = [f"Smaller than the full run: {note}." for note in differences(preset)]
     return SuiteOptions(
         checkpoint=lambda figures: write_report({**figures, "checks": checks(figures)}, out_dir),
         mode=mode,
