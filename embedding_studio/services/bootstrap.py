@@ -54,6 +54,10 @@ def _ensure_safely(
     platform from starting: it is reported as a failed plugin, and health says why."""
     try:
         _ensure_collection(vectordb, plugin, make_blue)
+        # With INFERENCE_BACKEND=triton the initial model is deployed to Triton (once).
+        from embedding_studio.services.inference_deployment import deploy_when_served_by_triton
+
+        deploy_when_served_by_triton(ctx, initial_model_id(plugin), plugin.meta.name, "bootstrap")
     except Exception as exc:  # plugin code and its servers may raise anything
         logger.exception("bootstrap of plugin %s failed", plugin.meta.name)
         ctx.plugin_manager.record_failure(plugin, f"bootstrap failed: {type(exc).__name__}: {exc}")

@@ -149,3 +149,23 @@ def deployment_status(ctx: AppContext, embedding_model_id: str) -> DeploymentSta
         deployment_task=latest_task(ctx, TaskKind.model_deployment, embedding_model_id),
         deletion_task=latest_task(ctx, TaskKind.model_deletion, embedding_model_id),
     )
+
+
+def deploy_when_served_by_triton(
+    ctx: AppContext, embedding_model_id: str, plugin_name: str, reason: str
+) -> str | None:
+    """With INFERENCE_BACKEND=triton, queue the model's deployment once per `reason`
+    (the idempotency key) and return the task id; with the local backend, do nothing.
+    Used where a model is about to serve (bootstrap's blue model, a fine-tuned model
+    before its reindex). A queue that cannot be reached is logged, not raised: the
+    deployment can be asked for again through the API."""
+    if ctx.settings.INFERENCE_BACKEND != "triton":
+        return None
+    try:
+        task, _created = submit_deployment(
+            ctx, embedding_model_id, plugin_name, idempotency_key=f"{reason}:{embedding_model_id}"
+        )
+    except StorageUnavailable:
+        logger.warning("could not queue the deployment of model %s", embedding_model_id)
+        return None
+    return task.task_id

@@ -199,14 +199,18 @@ def test_unknown_model_is_refused_and_the_blue_model_is_not_deleted(
     assert client.get(f"{API}/info", params={"task_id": "nope"}).status_code == 404
 
 
-def test_search_is_503_with_a_retry_hint_when_the_model_is_not_deployed_or_triton_is_down(
+def test_bootstrap_deploys_the_blue_model_and_search_embeds_through_triton(
     platform: tuple[TestClient, AppContext], triton: LocalTritonServer
 ) -> None:
-    client, _ctx = platform
+    """The initial (blue) model was deployed at start-up; when Triton goes down,
+    searches answer 503 with a retry hint instead of hanging."""
+    client, ctx = platform
+    blue = initial_model_id(ctx.plugin_manager.require(PLUGIN))
+    status = client.get(f"{API}/status", params={"embedding_model_id": blue}).json()
+    assert status["ready"] == {f"{PLUGIN}_{blue}_query": True}, status
+    assert status["deployment_task"]["idempotency_key"] == f"bootstrap:{blue}"
     search = {"search_query": "proteins"}
-    response = client.post("/api/v1/embeddings/similarity-search", json=search)
-    assert response.status_code == 503 and response.headers["Retry-After"]
-    assert "not deployed" in response.json()["detail"]
+    assert client.post("/api/v1/embeddings/similarity-search", json=search).status_code == 200
 
     triton.stop()  # the last test of the module: Triton is not restarted
     response = client.post("/api/v1/embeddings/similarity-search", json=search)

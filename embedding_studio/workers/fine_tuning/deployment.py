@@ -67,6 +67,12 @@ def accept(
         )
         return
     if state.reindex_task_id is None:
+        # With INFERENCE_BACKEND=triton the reindex embeds through Triton: deploy first.
+        from embedding_studio.services.inference_deployment import deploy_when_served_by_triton
+
+        deploy_when_served_by_triton(
+            ctx, state.best_run_id, plugin.meta.name, f"fine_tuning:{task_id}"
+        )
         try:
             state.reindex_task_id = submit_reindex_task(
                 ctx, state.starting_model_id, state.best_run_id, task_id, wait_on_conflict
