@@ -213,12 +213,13 @@ class TritonClientFactory:
 
     def _download_model(self, embedding_model_id: str) -> Any:
         from embedding_studio.context.app_context import context
+        from embedding_studio.core.config import settings
 
         plugin = context.plugin_manager.get_plugin(self.plugin_name)
         if plugin is None:
             raise NotFound(f"plugin {self.plugin_name} is not registered in this process")
         model = plugin.get_manager().download_model(embedding_model_id)
-        if context.settings.INFERENCE_QUANTIZE_INT8:
+        if settings.INFERENCE_QUANTIZE_INT8:
             from embedding_studio.embeddings.inference.quantization import quantize_int8
 
             model = quantize_int8(model)
