@@ -25,9 +25,11 @@ class Extra:
 
 
 EXTRAS: dict[str, Extra] = {
-    "inference_speed": Extra("benchmarks.inference_speed", (), ()),
+    "inference_speed": Extra(
+        "benchmarks.inference_speed", ("--queries", "20", "--batches", "2", "--corpus", "300"), ()
+    ),
     # its own platform: it upserts the corpus, which the shared ones must not hold
-    "hybrid_quality": Extra("benchmarks.hybrid_quality", ("--corpus-limit", "200"), ()),
+    "hybrid_quality": Extra("benchmarks.hybrid_quality", ("--corpus-limit", "50"), ()),
     "experiments_power": Extra(
         "benchmarks.experiments_power", ("--seeds", "3"), ("--seeds", "10"), timeout_s=900
     ),

@@ -35,7 +35,7 @@ FULL = Preset(
 
 QUICK = Preset(
     speed=SpeedSizes(
-        search_objects=(1_000, 3_000),
+        search_objects=(1_000, 2_000),
         search_queries=50,
         clients=(1, 4, 8),
         upsert_documents=100,
