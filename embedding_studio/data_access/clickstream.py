@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from embedding_studio.core.errors import NotFound
@@ -47,11 +47,14 @@ POLL_S = 0.01
 @dataclass(frozen=True)
 class PushResult:
     """What a push did: `stored` new events; the rest of `received` were already stored
-    (repeated event ids); `flagged` events name objects not among their session's results."""
+    (repeated event ids); `flagged` events name objects not among their session's results.
+    `acted_on` holds, per session, the shown objects the pushed events name (stored now or
+    before), which is all a click counter needs to tell whether its count can change."""
 
     received: int
     stored: int
     flagged: int
+    acted_on: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def duplicates(self) -> int:
@@ -137,6 +140,7 @@ class ClickstreamDao:
         if outside:  # cached lists may predate results a repeated registration added
             shown.update(self._read_shown_objects(outside))
         rows: dict[str, Document] = {}
+        acted_on: dict[str, set[str]] = {}
         flagged = 0
         for event in events:
             key = event_key(event.session_id, event.event_id)
@@ -147,9 +151,16 @@ class ClickstreamDao:
             if event.object_id not in shown[event.session_id]:
                 row["meta"] = {**(row["meta"] or {}), NOT_IN_RESULTS: True}
                 flagged += 1
+            else:
+                acted_on.setdefault(event.session_id, set()).add(event.object_id)
             rows[key] = row
         stored = self._events.insert_many_new(list(rows.values()))
-        return PushResult(received=len(events), stored=stored, flagged=flagged)
+        return PushResult(
+            received=len(events),
+            stored=stored,
+            flagged=flagged,
+            acted_on={session_id: frozenset(ids) for session_id, ids in acted_on.items()},
+        )
 
     def _shown_objects(self, session_ids: Iterable[str]) -> dict[str, frozenset[str]]:
         """The objects each session showed; `NotFound` if any session is unregistered."""

@@ -1,4 +1,6 @@
-"""A per-process cache of which objects each session showed.
+"""A per-process, bounded cache of a set of object ids per session: which objects each
+session showed (the clickstream repository), which clicked objects a count was recorded
+for (suggestions learning).
 
 Sessions are never deleted and their result lists only grow (a repeated registration
 appends), so a cached set can only be missing objects, never hold wrong ones: a reader
@@ -23,6 +25,10 @@ class SessionResultsCache:
             if found is not None:
                 self._items.move_to_end(session_id)
             return found
+
+    def discard(self, session_id: str) -> None:
+        with self._lock:
+            self._items.pop(session_id, None)
 
     def put(self, session_id: str, object_ids: frozenset[str]) -> None:
         with self._lock:

@@ -54,12 +54,15 @@ def push_events(ctx: AppContext, events: Sequence[SessionEvent]) -> PushResult:
     if result.stored:
         from embedding_studio.services.suggesting import learn_from_events
 
-        learn_from_events(ctx, events)
+        learn_from_events(ctx, result.acted_on)
     return result
 
 
 def mark_irrelevant(ctx: AppContext, session_id: str) -> RegisteredSession:
-    return ctx.clickstream_dao.mark_session_irrelevant(session_id)
+    session = ctx.clickstream_dao.mark_session_irrelevant(session_id)
+    if "suggestions" in vars(ctx):  # built in this process: its learning may remember clicks
+        ctx.suggestions.learning.forget(session_id)
+    return session
 
 
 @dataclass(frozen=True)

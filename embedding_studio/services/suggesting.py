@@ -4,12 +4,11 @@ clickstream events."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from embedding_studio.context.app_context import AppContext
 from embedding_studio.core.errors import InvalidRequest, NotFound, StorageUnavailable
-from embedding_studio.models.clickstream.session_events import SessionEvent
 from embedding_studio.suggesting.models import (
     NewPhrase,
     PhraseOrigin,
@@ -88,9 +87,11 @@ def list_phrases(
     return ctx.suggestions.phrases.page(offset, limit, label=label, domain=domain)
 
 
-def learn_from_events(ctx: AppContext, events: Sequence[SessionEvent]) -> int:
+def learn_from_events(ctx: AppContext, acted_on: Mapping[str, frozenset[str]]) -> int:
     """After events were stored: count the clicks of their sessions for the sessions'
-    queries (SUGGESTING_LEARN_FROM_CLICKSTREAM). Returns the sessions learned from.
+    queries (SUGGESTING_LEARN_FROM_CLICKSTREAM). `acted_on`: per session, the shown
+    objects the pushed events name (`PushResult.acted_on`). Returns the sessions learned
+    from.
 
     Called by `services.clickstream.push_events` after events were stored. Learning never
     fails the push: a storage error is logged, and the next push of the session's events
@@ -98,11 +99,14 @@ def learn_from_events(ctx: AppContext, events: Sequence[SessionEvent]) -> int:
     """
     if not ctx.settings.SUGGESTING_LEARN_FROM_CLICKSTREAM:
         return 0
+    learning = ctx.suggestions.learning
     learned = 0
-    for session_id in dict.fromkeys(event.session_id for event in events):
+    for session_id, objects in acted_on.items():
+        if not learning.needs_learning(session_id, objects):
+            continue
         try:
             session = ctx.clickstream_dao.get_session(session_id)
-            if session is not None and ctx.suggestions.learning.learn_session(session):
+            if session is not None and learning.learn_session(session):
                 learned += 1
         except (StorageUnavailable, InvalidRequest) as exc:
             logger.warning("suggestions: clicks of session %s not learned: %s", session_id, exc)

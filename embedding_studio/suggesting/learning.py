@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from embedding_studio.data_access.clickstream_results_cache import SessionResultsCache
 from embedding_studio.models.clickstream.sessions import SessionWithEvents
 from embedding_studio.suggesting.models import PhraseOrigin
 from embedding_studio.suggesting.store import AnyRow, PhraseStore, stamp
@@ -50,6 +51,23 @@ class ClickLearning:
     def __init__(self, store: PhraseStore, half_clicks: float) -> None:
         self._store = store
         self._half_clicks = half_clicks
+        # Per session, the clicked objects this process has recorded a count for. A push
+        # whose objects are all among them cannot change the count (it is the number of
+        # distinct clicked objects), so it skips reading the session back: on a busy
+        # session that read grows with every event. Another process's pushes are learned
+        # by that process, each recording the count of everything stored at its read.
+        self._counted = SessionResultsCache()
+
+    def needs_learning(self, session_id: str, acted_on: frozenset[str]) -> bool:
+        """Whether events on `acted_on` (shown objects) may change the session's count."""
+        if not acted_on:
+            return False
+        counted = self._counted.get(session_id)
+        return counted is None or not acted_on <= counted
+
+    def forget(self, session_id: str) -> None:
+        """The session changed in a way its clicks do not show (marked irrelevant)."""
+        self._counted.discard(session_id)
 
     def learn_session(self, session: SessionWithEvents) -> str | None:
         """Record the session's clicks for its query; the id of the phrase credited, or
@@ -57,8 +75,12 @@ class ClickLearning:
         phrase = query_text(session.search_query)
         if phrase is None:
             return None
-        clicks = 0 if session.is_irrelevant else len(session.clicked_object_ids)
-        return self.record(session.session_id, phrase, clicks)
+        clicked = session.clicked_object_ids
+        clicks = 0 if session.is_irrelevant else len(clicked)
+        phrase_id = self.record(session.session_id, phrase, clicks)
+        if not session.is_irrelevant:
+            self._counted.put(session.session_id, frozenset(clicked))
+        return phrase_id
 
     def record(self, session_id: str, phrase: str, clicks: int) -> str | None:
         """Set the session's click count for `phrase` (normalised) and update the phrase.

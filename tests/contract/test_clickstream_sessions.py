@@ -99,8 +99,10 @@ def test_events_are_stored_once_per_event_id_and_flagged_outside_results(store):
         ]
     )
     assert (result.received, result.stored, result.duplicates, result.flagged) == (3, 2, 1, 1)
+    assert result.acted_on == {"s1": frozenset({"obj1"})}  # shown objects only
     again = dao.push_events([make_event("s1", "e2", "elsewhere"), make_event("s1", "e3", "obj0")])
     assert (again.stored, again.duplicates) == (1, 1)
+    assert again.acted_on == {"s1": frozenset({"obj0"})}
     events = dao.get_session("s1").events
     assert [e.event_id for e in events] == ["e1", "e2", "e3"]  # oldest first
     assert events[0].object_id == "obj1" and events[0].is_in_results

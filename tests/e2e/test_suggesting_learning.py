@@ -132,3 +132,47 @@ def test_learning_can_be_turned_off(fresh_database_url, redis_url):
         search_session(api, "s1", "green tea")
         click(api, "s1", "s1-o0")
         assert phrase(api, "green tea") is None
+
+
+def test_marking_a_session_irrelevant_takes_its_clicks_back_at_the_next_push(api):
+    search_session(api, "s1", "green tea")
+    click(api, "s1", "s1-o0")
+    click(api, "s1", "s1-o0", event_type="view")  # an object already counted
+    assert phrase(api, "green tea")["clicks"] == 1
+
+    reply = api.post(f"{CLICKS}/session/irrelevant", json={"session_id": "s1"})
+    assert reply.status_code == 200, reply.text
+    click(api, "s1", "s1-o0", event_type="conversion")
+    assert phrase(api, "green tea")["clicks"] == 0
+
+
+def test_pushes_on_counted_objects_do_not_read_the_session_back(
+    fresh_database_url, redis_url, monkeypatch
+):
+    config = Settings(
+        POSTGRES_URL=fresh_database_url,
+        REDIS_URL=redis_url,
+        INFERENCE_USED_PLUGINS=[],
+        ADMIN_API_KEY=None,
+        SUGGESTING_LEARNED_HALF_CLICKS=HALF,
+    )
+    ctx = build_context(config)
+    reads: list[str] = []
+    read = ctx.clickstream_dao.get_session
+    monkeypatch.setattr(
+        ctx.clickstream_dao, "get_session", lambda sid: reads.append(sid) or read(sid)
+    )
+    try:
+        with TestClient(create_app(config, ctx=ctx)) as api:
+            search_session(api, "s1", "black coffee")
+            click(api, "s1", "s1-o0", "s1-o1")
+            assert reads == ["s1"]
+            for event_type in ("view", "conversion", "add_to_cart"):
+                click(api, "s1", "s1-o1", "s1-o0", event_type=event_type)
+            click(api, "s1", "banner")  # not a shown object: nothing to count
+            assert reads == ["s1"]
+            click(api, "s1", "s1-o2")  # a new object: the count is read again
+            assert reads == ["s1", "s1"]
+            assert phrase(api, "black coffee")["clicks"] == 3
+    finally:
+        ctx.close()
