@@ -3,7 +3,6 @@ ids unlike SciFact's): loading, the subset a run uses, and the harness's options
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,33 +10,12 @@ import pytest
 from benchmarks.beir import load_beir
 from benchmarks.harness.cli import build_parser, options_from
 from benchmarks.harness.subset import SubsetSizes, subset
-
-TOPICS = ["volcano", "glacier", "coral", "desert", "monsoon", "tundra"]
-
-
-def _write_tiny_beir(folder: Path) -> Path:
-    """30 documents (5 per topic), one query per document; ids mix words and digits."""
-    (folder / "qrels").mkdir(parents=True)
-    corpus, queries, train, test = [], [], [], []
-    for t, topic in enumerate(TOPICS):
-        for n in range(5):
-            doc_id = f"{topic}-{n}" if n % 2 else str(1000 + 5 * t + n)
-            corpus.append({"_id": doc_id, "title": f"{topic} {n}", "text": f"about {topic} " * 5})
-            query_id = f"q-{topic}-{n}"
-            queries.append({"_id": query_id, "text": f"what about {topic} number {n}"})
-            (test if n < 2 else train).append(f"{query_id}\t{doc_id}\t1")
-    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(row) for row in corpus) + "\n")
-    (folder / "queries.jsonl").write_text("\n".join(json.dumps(row) for row in queries) + "\n")
-    for name, rows in (("train", train), ("test", test)):
-        (folder / "qrels" / f"{name}.tsv").write_text(
-            "query-id\tcorpus-id\tscore\n" + "\n".join(rows) + "\n"
-        )
-    return folder
+from tests.tiny_beir import write_tiny_beir
 
 
 @pytest.fixture
 def tiny_beir(tmp_path: Path) -> Path:
-    return _write_tiny_beir(tmp_path / "tiny")
+    return write_tiny_beir(tmp_path / "tiny")
 
 
 def test_whole_dataset_is_used_when_no_size_is_given(tiny_beir: Path) -> None:
