@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.beir import load_beir
 from benchmarks.harness.cli import build_parser, options_from
+from benchmarks.harness.extras import EXTRAS
 from benchmarks.harness.subset import SubsetSizes, subset
 from tests.tiny_beir import write_tiny_beir
 
@@ -51,3 +52,13 @@ def test_the_harness_takes_the_dataset_by_path(tiny_beir: Path, tmp_path: Path) 
     assert options.quality.dataset == tiny_beir.resolve()
     data = subset(load_beir(options.quality.dataset), options.quality.sizes)
     assert data.qrels["test"] and data.qrels["train"] and data.corpus
+
+
+def test_a_quick_run_leaves_the_extra_scripts_to_the_full_run(tmp_path: Path) -> None:
+    quick = options_from(build_parser().parse_args(["--quick", "--out", str(tmp_path)]))
+    full = options_from(build_parser().parse_args(["--out", str(tmp_path)]))
+    assert set(full.sections) - set(quick.sections) == set(EXTRAS)
+    assert "quality" in quick.sections and "search" in quick.sections
+    assert any("Not run in quick mode" in note for note in quick.notes)
+    chosen = build_parser().parse_args(["--quick", "--sections", "inference_speed"])
+    assert options_from(chosen).sections == ("inference_speed",)
