@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ class SuiteOptions:
     notes: tuple[str, ...] = ()
     command: str = "make bench"
     # called with the figures after each section (the CLI writes the report so far)
-    checkpoint: Callable[[dict[str, Any]], None] | None = None
+    checkpoint: Callable[[dict[str, Any]], object] | None = None
 
 
 @contextmanager
@@ -86,7 +87,7 @@ def _machine() -> str:
     return f"{os.cpu_count()} CPUs ({host.machine()}, {host.system()}), load average {load}"
 
 
-Checkpoint = Callable[[dict[str, Any]], None] | None
+Checkpoint = Callable[[dict[str, Any]], object] | None
 
 
 def _section(
@@ -157,10 +158,11 @@ StackWork = Callable[[dict[str, Any], Stack, SuiteOptions], None]
 def _speed_sections(speed: list[str], extra: list[str]) -> StackWork:
     def work(figures: dict[str, Any], stack: Stack, options: SuiteOptions) -> None:
         for name in speed:
-            run = lambda n=name: SECTIONS[n](stack, options.speed)  # type: ignore[misc]  # noqa: E731
-            _section(figures, name, run, options.checkpoint)
+            _section(
+                figures, name, partial(SECTIONS[name], stack, options.speed), options.checkpoint
+            )
         for name in extra:
-            run = lambda n=name: extras.run_extra(n, stack, options.mode)  # type: ignore[misc]  # noqa: E731
+            run = partial(extras.run_extra, name, stack, options.mode)
             _section(figures, name, run, options.checkpoint)
 
     return work
