@@ -18,8 +18,8 @@ CLICKS = "/api/v1/clickstream"
 HALF = 2.0
 
 
-def _client(database_url: str, redis_url: str, **overrides: Any) -> Iterator[TestClient]:
-    config = Settings(
+def _config(database_url: str, redis_url: str, **overrides: Any) -> Settings:
+    return Settings(
         POSTGRES_URL=database_url,
         REDIS_URL=redis_url,
         INFERENCE_USED_PLUGINS=[],
@@ -27,6 +27,10 @@ def _client(database_url: str, redis_url: str, **overrides: Any) -> Iterator[Tes
         SUGGESTING_LEARNED_HALF_CLICKS=HALF,
         **overrides,
     )
+
+
+def _client(database_url: str, redis_url: str, **overrides: Any) -> Iterator[TestClient]:
+    config = _config(database_url, redis_url, **overrides)
     ctx = build_context(config)
     try:
         with TestClient(create_app(config, ctx=ctx)) as client:
@@ -149,13 +153,7 @@ def test_marking_a_session_irrelevant_takes_its_clicks_back_at_the_next_push(api
 def test_pushes_on_counted_objects_do_not_read_the_session_back(
     fresh_database_url, redis_url, monkeypatch
 ):
-    config = Settings(
-        POSTGRES_URL=fresh_database_url,
-        REDIS_URL=redis_url,
-        INFERENCE_USED_PLUGINS=[],
-        ADMIN_API_KEY=None,
-        SUGGESTING_LEARNED_HALF_CLICKS=HALF,
-    )
+    config = _config(fresh_database_url, redis_url)
     ctx = build_context(config)
     reads: list[str] = []
     read = ctx.clickstream_dao.get_session
