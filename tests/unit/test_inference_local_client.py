@@ -178,3 +178,46 @@ def test_loaded_models_loads_once_under_concurrency_and_forgets_failures() -> No
 def test_local_client_on_any_model_interface() -> None:
     vectors = LocalInferenceClient(_ConstantModel(0.5), batch_size=2).forward_items(["a"] * 5)
     np.testing.assert_array_equal(vectors, np.full((5, 2), 0.5, dtype=np.float32))
+
+
+class _ThreadRecordingModel(_ConstantModel):
+    """Records the thread of every forward call and whether two ever overlapped."""
+
+    def __init__(self) -> None:
+        super().__init__(1.0)
+        self.threads: set[str] = set()
+        self.running = 0
+        self.overlapped = False
+        self._guard = threading.Lock()
+
+    def forward_items(self, items: list[str]) -> torch.Tensor:
+        with self._guard:
+            self.running += 1
+            self.overlapped |= self.running > 1
+            self.threads.add(threading.current_thread().name)
+        threading.Event().wait(0.002)  # long enough for callers to pile up
+        with self._guard:
+            self.running -= 1
+        return super().forward_items(items)
+
+
+def test_calls_from_many_threads_run_one_at_a_time_on_one_thread() -> None:
+    # Torch's OpenMP team belongs to the calling thread: callers taking turns from
+    # several threads would leave several teams spinning against each other.
+    model = _ThreadRecordingModel()
+    client = LocalInferenceClient(model)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: client.forward_items(["a", "b"]), range(24)))
+    assert all(r.shape == (2, 2) for r in results)
+    assert len(model.threads) == 1 and not model.overlapped
+    assert threading.current_thread().name not in model.threads
+
+
+def test_a_failing_call_raises_in_the_caller_and_the_thread_keeps_working() -> None:
+    class _Failing(_ConstantModel):
+        def forward_items(self, items: list[str]) -> torch.Tensor:
+            raise RuntimeError("out of memory")
+
+    with pytest.raises(RuntimeError, match="out of memory"):
+        LocalInferenceClient(_Failing(0.0)).forward_items(["a"])
+    assert LocalInferenceClient(_ConstantModel(3.0)).forward_items(["a"])[0, 0] == 3.0
