@@ -262,6 +262,24 @@ class Collection:
             self._set_state(connection, CollectionState.BULK_LOADING)
             schema.drop_hnsw(connection, self._tables)
 
+    def refresh_statistics(self, parts_written: int) -> bool:
+        """ANALYZE the tables when `parts_written` is a large share (over 10%) of what the
+        planner believes they hold, as autovacuum would, but now rather than up to a
+        minute later: until then a filled collection is planned as an empty one (exact
+        scans instead of the HNSW index: 20 ms instead of 5 ms at 2,000 objects).
+        Returns whether it analysed."""
+        with self._transaction("refreshing planner statistics") as connection:
+            believed = schema.planner_rows(connection, self._tables)
+            if parts_written <= 0 or (believed >= 0 and parts_written <= 0.1 * believed):
+                return False
+            schema.analyze(connection, self._tables)
+        logger.info(
+            "collection %s: planner statistics refreshed after %d new parts",
+            self.info.embedding_model_id,
+            parts_written,
+        )
+        return True
+
     def finish_bulk_load(self) -> None:
         """Build the HNSW index over everything loaded and refresh planner statistics."""
         with self._transaction("building the HNSW index") as connection:

@@ -187,6 +187,16 @@ def build_hnsw(connection: Connection, tables: CollectionTables) -> None:
     connection.execute(CreateIndex(tables.hnsw, if_not_exists=True))
 
 
+def planner_rows(connection: Connection, tables: CollectionTables) -> float:
+    """How many parts the planner believes the collection holds (`pg_class.reltuples`):
+    -1 when the table was never analysed."""
+    estimate = connection.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
+        {"name": tables.parts.name},
+    ).scalar_one_or_none()
+    return -1.0 if estimate is None else float(estimate)
+
+
 def analyze(connection: Connection, tables: CollectionTables) -> None:
     """Refresh planner statistics after a bulk load (names come from `collection_identifier`)."""
     quote = connection.dialect.identifier_preparer.quote

@@ -212,6 +212,30 @@ def test_bulk_load_drops_and_rebuilds_the_hnsw_index(db: VectorDb, engine: Engin
     ]
 
 
+def test_statistics_are_refreshed_when_a_write_grows_the_collection_by_over_10pct(
+    db: VectorDb, engine: Engine
+) -> None:
+    collection = db.get_or_create_collection(MODEL_A, "P", index_info(2))
+
+    def planner_rows() -> float:
+        with engine.connect() as connection:
+            return connection.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = :name"),
+                {"name": collection.tables.parts.name},
+            ).scalar_one()
+
+    collection.upsert([make_object(f"o{i}", [[1.0, float(i)]]) for i in range(200)])
+    assert collection.refresh_statistics(200)
+    assert planner_rows() == 200
+    collection.upsert([make_object(f"p{i}", [[0.0, float(i)]]) for i in range(15)])
+    assert not collection.refresh_statistics(15)  # 7.5%: left to autovacuum
+    assert planner_rows() == 200
+    collection.upsert([make_object(f"q{i}", [[0.0, float(i)]]) for i in range(30)])
+    assert collection.refresh_statistics(30)
+    assert planner_rows() == 245
+    assert not collection.refresh_statistics(0)
+
+
 def test_upsert_replaces_objects_and_rerunning_it_writes_no_duplicates(
     db: VectorDb, engine: Engine
 ) -> None:

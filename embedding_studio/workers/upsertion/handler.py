@@ -37,6 +37,7 @@ def upsert_items(run: TaskRun, vectordb: VectorDb | None = None) -> dict[str, An
     failures: list[FailedItem] = list(run.task.failed_items)
     start = run.task.progress.done - run.task.progress.done % batch_size
     written = int(run.task.result.get("written", 0))
+    parts_written = 0
     for offset in range(start, len(items), batch_size):
         run.checkpoint()
         outcome = BatchOutcome()
@@ -47,6 +48,7 @@ def upsert_items(run: TaskRun, vectordb: VectorDb | None = None) -> dict[str, An
             vectors = client.forward_items(texts).tolist()
             outcome.objects = build_objects(split, vectors)
             collection.upsert(outcome.objects)
+            parts_written += len(vectors)
             # A collection being reindexed (or within its retention) gets it too.
             mirror_upserts(ctx, collection, plugin, split)
         failures.extend(outcome.failures)
@@ -60,6 +62,8 @@ def upsert_items(run: TaskRun, vectordb: VectorDb | None = None) -> dict[str, An
             {"written": written},
         )
         logger.info("task %s: %d/%d items, %d failed", run.task_id, done, len(items), len(failures))
+    # Searches right after the task should be planned for the collection's new size.
+    collection.refresh_statistics(parts_written)
     return {"written": written, "failed": len(failures)}
 
 
