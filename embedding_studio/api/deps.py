@@ -11,7 +11,9 @@ from fastapi.security import APIKeyHeader
 from embedding_studio.context.app_context import AppContext
 
 
-def get_context(request: Request) -> AppContext:
+# Both are `async def` although they do no I/O: FastAPI runs a sync dependency on its
+# thread pool, one more hand-off per request for a dictionary lookup.
+async def get_context(request: Request) -> AppContext:
     return request.app.state.context  # type: ignore[no-any-return]
 
 
@@ -20,7 +22,7 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 _admin_key_header = APIKeyHeader(name="X-Admin-Key", auto_error=False)
 
 
-def require_admin_key(
+async def require_admin_key(
     ctx: ContextDep, key: Annotated[str | None, Depends(_admin_key_header)]
 ) -> None:
     expected = ctx.settings.ADMIN_API_KEY
