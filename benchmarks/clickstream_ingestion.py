@@ -3,15 +3,15 @@
     python -m benchmarks.clickstream_ingestion [--api-url URL] [--clients 16]
         [--target-events-per-s 2000] [--duration-s 20] [--events-per-request 20]
 
-Concurrent clients (threads, one keep-alive HTTP connection each) register sessions, then
-push batches of events for `--duration-s` seconds, paced so that together they offer
-`--target-events-per-s` (0: back to back, to find the peak). A small share of pushes are
-retries of an acknowledged batch (their events must not be stored twice) and a few events
-name objects the session did not show. Afterwards every session is read back and the
-stored events are compared with what the server acknowledged: the run fails (exit 1) on
-any lost or duplicated event or any error. Prints the achieved events/s and the request
-latency percentiles as JSON, with the machine's load average (the timing figures are
-reported, not asserted).
+Concurrent clients (one process each, as separate front ends would be, with one keep-alive
+HTTP connection each) register sessions, then push batches of events for `--duration-s`
+seconds, paced so that together they offer `--target-events-per-s` (0: back to back, to
+find the peak). A small share of pushes are retries of an acknowledged batch (their events
+must not be stored twice) and a few events name objects the session did not show.
+Afterwards every session is read back and the stored events are compared with what the
+server acknowledged: the run fails (exit 1) on any lost or duplicated event or any error.
+Prints the achieved events/s and the request latency percentiles as JSON, with the
+machine's load average (the timing figures are reported, not asserted).
 
 Without --api-url it starts its own server: an embedded PostgreSQL (pgserver) and
 `uvicorn embedding_studio.main:app` with no plugins (`--api-workers` processes), in a
@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from embedding_studio.embedded import services
 
 EVENTS_PATH = "/api/v1/clickstream/session/events"
 SESSION_PATH = "/api/v1/clickstream/session"
+CLIENT_START_S = 10.0  # time for the client processes to start before the load begins
 
 
 def tree_cpu_s(root: int) -> float | None:
@@ -120,6 +122,7 @@ class ClientTally:
     acknowledged: int = 0
     duplicates: int = 0
     errors: list[str] = field(default_factory=list)
+    ended: float = 0.0  # wall-clock time of the last response
 
 
 def _session_body(session_id: str) -> dict[str, Any]:
@@ -133,12 +136,14 @@ def _session_body(session_id: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Load:
-    """What each client sends: `interval_s` between requests (0: back to back)."""
+    """What each client sends: `interval_s` between requests (0: back to back), from
+    `starts` until `until` (wall-clock seconds, shared by the client processes)."""
 
     events_per_request: int
     retry_share: float
     outside_share: float
     interval_s: float
+    starts: float
     until: float
 
 
@@ -159,17 +164,15 @@ def _new_batch(number: int, sequence: int, session_id: str, load: Load, rng: ran
     }
 
 
-def run_client(
-    url: str, number: int, sessions: list[str], load: Load, start: threading.Barrier
-) -> ClientTally:
+def run_client(url: str, number: int, sessions: list[str], load: Load) -> ClientTally:
     tally = ClientTally()
     rng = random.Random(number)
     sent_batches: list[dict[str, Any]] = []
     with httpx.Client(base_url=url, timeout=30) as http:
-        start.wait()
-        began = time.monotonic() + rng.random() * load.interval_s  # spread the clients
+        time.sleep(max(0.0, load.starts - time.time()))
+        began = time.time() + rng.random() * load.interval_s  # spread the clients
         sequence = 0
-        while (now := time.monotonic()) < load.until:
+        while (now := time.time()) < load.until:
             if load.interval_s:
                 due = began + len(tally.latencies_ms) * load.interval_s
                 if due > now:
@@ -191,6 +194,7 @@ def run_client(
             tally.duplicates += result["duplicates"]
             if len(sent_batches) < 50:
                 sent_batches.append(body)
+    tally.ended = time.time()
     return tally
 
 
@@ -222,28 +226,23 @@ def run(url: str, args: argparse.Namespace, pids: dict[str, int] | None = None) 
 
     load_before = os.getloadavg()[0]
     cpu_before = {name: tree_cpu_s(pid) for name, pid in (pids or {}).items()}
-    start = threading.Barrier(args.clients + 1)
     requests_per_s = args.target_events_per_s / args.events_per_request
     load = Load(
         events_per_request=args.events_per_request,
         retry_share=args.retry_share,
         outside_share=args.outside_share,
         interval_s=args.clients / requests_per_s if args.target_events_per_s else 0.0,
-        until=time.monotonic() + args.duration_s,
+        starts=time.time() + CLIENT_START_S,
+        until=time.time() + CLIENT_START_S + args.duration_s,
     )
-    tallies: list[ClientTally] = [ClientTally() for _ in range(args.clients)]
-
-    def work(c: int) -> None:
-        tallies[c] = run_client(url, c, per_client[c], load, start)
-
-    threads = [threading.Thread(target=work, args=(c,)) for c in range(args.clients)]
-    for t in threads:
-        t.start()
-    began = time.perf_counter()
-    start.wait()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
+    # One process per client: threads of one process would wait for each other's GIL,
+    # and that wait would be measured as the server's latency.
+    with ProcessPoolExecutor(args.clients, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [
+            pool.submit(run_client, url, c, per_client[c], load) for c in range(args.clients)
+        ]
+        tallies = [future.result() for future in futures]
+    elapsed = max(t.ended for t in tallies) - load.starts
 
     load_after = os.getloadavg()[0]
     cpu_ms_per_request = {

@@ -1,8 +1,8 @@
 """The one thread of a process that runs in-process model calls.
 
 Torch's CPU kernels parallelise with OpenMP, whose team of threads belongs to the thread
-that calls the model, and which keeps spinning for a while after each call (Intel's
-runtime: 200 ms) so that the next call starts fast. Calls from many threads (a web
+that calls the model, and whose threads spin-wait after each parallel region so that the
+next one starts fast. Calls from many threads (a web
 server's thread pool, a worker's threads) therefore leave several teams spinning against
 each other for the same cores: on 2 cores a 10 ms query encode took 16 ms when consecutive
 calls came from 8 threads in turn. Running every call on one thread keeps one team, and
