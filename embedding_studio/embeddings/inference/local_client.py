@@ -6,22 +6,34 @@ in tests; gives the same vectors as the model's own `forward_query` / `forward_i
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 import numpy as np
 import torch
 
 from embedding_studio.embeddings.inference.client import EmbeddingClient, QueryPreprocessor
-from embedding_studio.embeddings.inference.inference_thread import run_on_inference_thread
 from embedding_studio.embeddings.models.interface import EmbeddingsModelInterface
+
+_model_locks: weakref.WeakKeyDictionary[torch.nn.Module, threading.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+_model_locks_guard = threading.Lock()
+
+
+def _lock_for(model: torch.nn.Module) -> threading.Lock:
+    """One lock per model instance: Hugging Face tokenizers are not safe to call from
+    several threads at once, and torch already uses every core for one call."""
+    with _model_locks_guard:
+        lock = _model_locks.get(model)
+        if lock is None:
+            lock = _model_locks[model] = threading.Lock()
+        return lock
 
 
 class LocalInferenceClient(EmbeddingClient):
     """Embeds with `model` in this process, under `torch.inference_mode()`.
-
-    Every call runs on the process's inference thread (`inference_thread`): one call at a
-    time, which Hugging Face tokenizers need (they are not safe across threads) and which
-    keeps torch's CPU thread team from competing with itself.
 
     :param model: the embedding model (moved to eval mode; kept on its device)
     :param preprocessor: converts dict queries to text (e.g. the plugin's preprocessor)
@@ -40,18 +52,16 @@ class LocalInferenceClient(EmbeddingClient):
         self.model = model
         if model.training:
             model.eval()
+        self._lock = _lock_for(model)
 
     @property
     def dimensions(self) -> int | None:
         return self.model.dimensions
 
     def _run(self, forward: Any, texts: list[str]) -> np.ndarray:
-        def call() -> np.ndarray:
-            with torch.inference_mode():
-                vectors = forward(texts)
-            return vectors.detach().to("cpu", torch.float32).numpy()
-
-        return run_on_inference_thread(call)
+        with self._lock, torch.inference_mode():
+            vectors = forward(texts)
+        return vectors.detach().to("cpu", torch.float32).numpy()
 
     def _embed_queries(self, texts: list[str]) -> np.ndarray:
         return self._run(self.model.forward_query, texts)
