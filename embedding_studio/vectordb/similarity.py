@@ -24,7 +24,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pgvector.sqlalchemy import VECTOR
-from sqlalchemy import Connection, Float, Integer, Select, bindparam, func, select, true
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    Select,
+    bindparam,
+    event,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from embedding_studio.core.config import settings
@@ -193,9 +204,38 @@ def _statement(query: NearestQuery, kind: str) -> Select[Any]:
     return _statements.get(key, lambda: build(query))
 
 
+SESSION_EF_SEARCH = "embedding_studio.session_ef_search"  # key in a pooled connection's info
+
+
+def install_session_defaults(engine: Engine) -> None:
+    """Start each new connection of `engine` with the parameters of a plain search, so
+    that most searches need no `set_config` round trip of their own (see
+    `set_search_parameters`). Connections opened before this keep setting them per search."""
+    if not event.contains(engine, "connect", _set_session_defaults):
+        event.listen(engine, "connect", _set_session_defaults)
+
+
+def _set_session_defaults(dbapi_connection: Any, record: Any) -> None:
+    ef_search = settings.VECTORDB_HNSW_EF_SEARCH
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a session setting, never rolled back with a search
+    try:
+        dbapi_connection.execute(
+            "SELECT set_config('hnsw.ef_search', %s, false), set_config('TimeZone', 'UTC', "
+            "false), set_config('random_page_cost', %s, false)",
+            (str(ef_search), RANDOM_PAGE_COST),
+        )
+    finally:
+        dbapi_connection.autocommit = autocommit
+    record.info[SESSION_EF_SEARCH] = ef_search
+
+
 def set_search_parameters(connection: Connection, ef_search: int) -> None:
     """Transaction-local: HNSW candidate list size; UTC for date filters; random page cost
-    for data that lives in memory or on SSD (it lets filtered scans use the GIN index)."""
+    for data that lives in memory or on SSD (it lets filtered scans use the GIN index).
+    Nothing to send when the connection's session already has them (`install_session_defaults`)."""
+    if connection.connection.info.get(SESSION_EF_SEARCH) == ef_search:
+        return
     connection.execute(
         select(
             func.set_config("hnsw.ef_search", str(ef_search), True),

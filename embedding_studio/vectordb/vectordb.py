@@ -22,6 +22,7 @@ from embedding_studio.vectordb.collection_info import CollectionInfo, Collection
 from embedding_studio.vectordb.db_errors import translated_errors
 from embedding_studio.vectordb.identifiers import checked_kind, checked_model_id, checked_prefix
 from embedding_studio.vectordb.migration_runner import run_migrations
+from embedding_studio.vectordb.similarity import install_session_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class VectorDb:
 
     def __init__(self, engine: Engine, prefix: str = "es", kind: str = "main") -> None:
         self._engine = engine
+        install_session_defaults(engine)
         self.prefix = checked_prefix(prefix)
         self.kind = checked_kind(kind)
         self._migrated = False

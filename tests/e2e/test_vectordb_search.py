@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, text
 
+from embedding_studio.core.config import settings
 from embedding_studio.core.errors import InvalidRequest
 from embedding_studio.data_access.postgres.engine import create_postgres_engine
 from embedding_studio.models.embeddings.models import MetricAggregationType, MetricType
@@ -340,3 +341,32 @@ def test_personalised_copies_replace_originals_only_for_their_user(db: VectorDb)
         "near",
         "mid",
     ]
+
+
+def test_plain_searches_use_the_session_search_parameters_others_set_their_own(
+    postgres_url: str,
+) -> None:
+    engine = create_postgres_engine(postgres_url)
+    try:
+        collection = VectorDb(engine, prefix=unique_prefix()).get_or_create_collection(
+            "defaults", "P", index_info(2)
+        )
+        collection.upsert([make_object(f"o{i:02}", [[1.0, i / 10]]) for i in range(30)])
+        statements: list[str] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _record(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            statements.append(statement)
+
+        assert ids(collection.find_similarities([1.0, 0.0], limit=3)) == ["o00", "o01", "o02"]
+        assert not any("set_config" in s for s in statements)  # one round trip saved
+        statements.clear()
+        # More results than the default candidate list holds: this search sets its own.
+        assert len(collection.find_similarities([1.0, 0.0], limit=200).found_objects) == 30
+        assert any("set_config" in s for s in statements)
+        with engine.connect() as connection:  # every session keeps the plain defaults
+            shown = connection.execute(text("SHOW hnsw.ef_search")).scalar()
+            zone = connection.execute(text("SHOW TimeZone")).scalar()
+        assert (shown, zone) == (str(settings.VECTORDB_HNSW_EF_SEARCH), "UTC")
+    finally:
+        engine.dispose()
