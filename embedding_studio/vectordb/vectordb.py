@@ -65,6 +65,14 @@ class VectorDb:
         with translated_errors(doing), self._engine.begin() as connection:
             yield connection
 
+    @contextmanager
+    def _single_read(self, doing: str) -> Iterator[Connection]:
+        """A connection for ONE read statement, without BEGIN and COMMIT: a statement is
+        atomic on its own, and every search starts with this read (two round trips less)."""
+        self._ensure_schema()
+        with translated_errors(doing), self._engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
     def _find(
         self, connection: Connection, embedding_model_id: str, lock: bool = False
     ) -> CollectionInfo:
@@ -154,7 +162,7 @@ class VectorDb:
     def get_blue_collection(self) -> Collection:
         """The collection searches use, read from the registry on every call; Conflict when
         none is blue yet."""
-        with self._transaction("reading the blue collection") as connection:
+        with self._single_read("reading the blue collection") as connection:
             found = registry.find(connection, self.prefix, self.kind, blue_only=True)
         if not found:
             raise Conflict(
