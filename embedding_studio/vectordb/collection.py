@@ -268,9 +268,11 @@ class Collection:
         minute later: until then a filled collection is planned as an empty one (exact
         scans instead of the HNSW index: 20 ms instead of 5 ms at 2,000 objects).
         Returns whether it analysed."""
+        if parts_written <= 0:
+            return False
         with self._transaction("refreshing planner statistics") as connection:
             believed = schema.planner_rows(connection, self._tables)
-            if parts_written <= 0 or (believed >= 0 and parts_written <= 0.1 * believed):
+            if believed >= 0 and parts_written <= 0.1 * believed:
                 return False
             schema.analyze(connection, self._tables)
         logger.info(

@@ -207,9 +207,19 @@ def _statement(query: NearestQuery, kind: str) -> Select[Any]:
 SESSION_EF_SEARCH = "embedding_studio.session_ef_search"  # key in a pooled connection's info
 
 
+def _search_settings(ef_search: int) -> dict[str, str]:
+    """What a search runs with: HNSW candidate list size; UTC for date filters; random page
+    cost for data that lives in memory or on SSD (it lets filtered scans use the GIN index)."""
+    return {
+        "hnsw.ef_search": str(ef_search),
+        "TimeZone": "UTC",
+        "random_page_cost": RANDOM_PAGE_COST,
+    }
+
+
 def install_session_defaults(engine: Engine) -> None:
-    """Start each new connection of `engine` with the parameters of a plain search, so
-    that most searches need no `set_config` round trip of their own (see
+    """Start each new connection of `engine` with the settings of a plain search, so that
+    most searches need no `set_config` round trip of their own (see
     `set_search_parameters`). Connections opened before this keep setting them per search."""
     if not event.contains(engine, "connect", _set_session_defaults):
         event.listen(engine, "connect", _set_session_defaults)
@@ -217,32 +227,24 @@ def install_session_defaults(engine: Engine) -> None:
 
 def _set_session_defaults(dbapi_connection: Any, record: Any) -> None:
     ef_search = settings.VECTORDB_HNSW_EF_SEARCH
+    values = _search_settings(ef_search)
+    calls = ", ".join("set_config(%s, %s, false)" for _ in values)
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True  # a session setting, never rolled back with a search
     try:
-        dbapi_connection.execute(
-            "SELECT set_config('hnsw.ef_search', %s, false), set_config('TimeZone', 'UTC', "
-            "false), set_config('random_page_cost', %s, false)",
-            (str(ef_search), RANDOM_PAGE_COST),
-        )
+        dbapi_connection.execute(f"SELECT {calls}", [v for pair in values.items() for v in pair])
     finally:
         dbapi_connection.autocommit = autocommit
     record.info[SESSION_EF_SEARCH] = ef_search
 
 
 def set_search_parameters(connection: Connection, ef_search: int) -> None:
-    """Transaction-local: HNSW candidate list size; UTC for date filters; random page cost
-    for data that lives in memory or on SSD (it lets filtered scans use the GIN index).
-    Nothing to send when the connection's session already has them (`install_session_defaults`)."""
+    """The search settings (`_search_settings`) for this transaction; nothing to send when
+    the connection's session already has them (`install_session_defaults`)."""
     if connection.connection.info.get(SESSION_EF_SEARCH) == ef_search:
         return
-    connection.execute(
-        select(
-            func.set_config("hnsw.ef_search", str(ef_search), True),
-            func.set_config("TimeZone", "UTC", True),
-            func.set_config("random_page_cost", RANDOM_PAGE_COST, True),
-        )
-    )
+    values = _search_settings(ef_search)
+    connection.execute(select(*(func.set_config(k, v, True) for k, v in values.items())))
 
 
 def pool_sizes(needed: int, selective: bool) -> list[int]:
