@@ -24,6 +24,7 @@ import pytest
 from benchmarks.beir import load_beir
 from embedding_studio.context.app_context import AppContext, build_context
 from embedding_studio.core.config import Settings
+from embedding_studio.workers.improvement.handler import LOCK_NAME
 from tests.e2e.stack import Stack
 
 DATASET = "scifact-improvement"
@@ -231,14 +232,23 @@ def click_and_mark(stack: Stack, session_id: str, clicked: str) -> str:
     return str(marked.json()["id"])
 
 
-def wait_finished(store: AppContext, record_ids: list[str], timeout_s: float = 180) -> list[Any]:
+def wait_finished(
+    stack: Stack, store: AppContext, record_ids: list[str], timeout_s: float = 180
+) -> list[Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         records = [store.sessions_for_improvement.get(r) for r in record_ids]
         if all(r is not None and r.status.is_final for r in records):
             return records
         time.sleep(0.2)
-    raise TimeoutError(f"improvement records not finished in {timeout_s} s: {records}")
+    # What a reader of a CI log needs to tell a stuck run from lost triggers.
+    raise TimeoutError(
+        f"improvement records not finished in {timeout_s} s: "
+        f"{[(r.session_id, r.status.value) for r in records if r is not None]}; "
+        f"run lock held by {store.locks.holder(LOCK_NAME)!r}; "
+        f"improvement worker alive: {stack.workers['improvement'].poll() is None}; its log:\n"
+        f"{stack.tail('worker_improvement', 80)}"
+    )
 
 
 def test_a_click_lifts_the_result_for_that_user_and_no_one_else(
@@ -258,7 +268,7 @@ def test_a_click_lifts_the_result_for_that_user_and_no_one_else(
         cases.append((qid, user, clicked))
     assert len(cases) >= 8, f"only {len(cases)} queries rank their abstract 4th to 20th"
 
-    records = wait_finished(store, record_ids)
+    records = wait_finished(stack, store, record_ids)
 
     assert [r.status.value for r in records] == ["done"] * len(records), records
     lifted = []

@@ -27,6 +27,7 @@ broker = get_broker()
 @task_actor(queue_name="improvement_worker")
 def improvement_worker(reason: str = "periodic") -> None:
     """Process every pending session marked for improvement (safe to run twice)."""
+    logger.info("improvement run (%s) starting", reason)
     outcome = improve_pending_sessions(current_context())
     if outcome:
         logger.info("improvement run (%s): %s", reason, dict(outcome))

@@ -10,10 +10,13 @@ dies; a live holder refreshes it before every batch.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from embedding_studio.data_access.locks import LockRepository
 from embedding_studio.models.tasks import new_id
+
+logger = logging.getLogger(__name__)
 
 
 class ExclusiveRun:
@@ -27,6 +30,15 @@ class ExclusiveRun:
     def acquire(self, wait_s: float) -> bool:
         """Take the lock, waiting up to `wait_s` seconds; whether it was taken."""
         deadline = time.monotonic() + wait_s
+        if self.locks.acquire(self.name, self.owner, self.ttl_s):
+            return True
+        # Said once: a run waiting minutes on a holder that died is otherwise silent.
+        logger.info(
+            "waiting up to %g s for lock %r held by %r",
+            wait_s,
+            self.name,
+            self.locks.holder(self.name),
+        )
         while not self.locks.acquire(self.name, self.owner, self.ttl_s):
             if time.monotonic() >= deadline:
                 return False
