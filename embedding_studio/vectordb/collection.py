@@ -70,6 +70,15 @@ class Collection:
             with self._engine.begin() as connection:
                 yield connection
 
+    @contextmanager
+    def _reads(self, doing: str) -> Iterator[Connection]:
+        """A connection that runs each statement on its own, without BEGIN and COMMIT: at
+        READ COMMITTED a transaction gives a search's statements no common snapshot
+        anyway, and readers already skip an object deleted between two of them."""
+        with translated_errors(f"{doing} in collection {self.info.embedding_model_id}"):
+            with self._engine.connect() as connection:
+                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
     # --- writes --------------------------------------------------------------------------
     def upsert(self, objects: list[Object]) -> None:
         """Insert or replace objects in ONE transaction: an object's payload, meta and parts
@@ -163,7 +172,7 @@ class Collection:
         """
         page = _check_page(limit, offset)
         check_vector(list(query_vector), self.info.search_index_info.dimensions, "query vector")
-        with self._transaction("searching") as connection:
+        with self._reads("searching") as connection:
             return similarity_page(
                 connection,
                 self._tables,

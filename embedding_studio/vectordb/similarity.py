@@ -239,12 +239,21 @@ def _set_session_defaults(dbapi_connection: Any, record: Any) -> None:
 
 
 def set_search_parameters(connection: Connection, ef_search: int) -> None:
-    """The search settings (`_search_settings`) for this transaction; nothing to send when
-    the connection's session already has them (`install_session_defaults`)."""
-    if connection.connection.info.get(SESSION_EF_SEARCH) == ef_search:
+    """The search settings (`_search_settings`) for what `connection` runs next; nothing to
+    send when its session already has them (`install_session_defaults`).
+
+    In a transaction they are set for the transaction only. On an autocommit connection
+    (searches read without BEGIN/COMMIT) a transaction-local setting would end with its own
+    statement, so they become the session's, and the connection's `info` records the
+    candidate-list size for the next search on it to compare against."""
+    record = connection.connection
+    if record.info.get(SESSION_EF_SEARCH) == ef_search:
         return
     values = _search_settings(ef_search)
-    connection.execute(select(*(func.set_config(k, v, True) for k, v in values.items())))
+    for_session = bool(record.dbapi_connection.autocommit)
+    connection.execute(select(*(func.set_config(k, v, not for_session) for k, v in values.items())))
+    if for_session:
+        record.info[SESSION_EF_SEARCH] = ef_search
 
 
 def pool_sizes(needed: int, selective: bool) -> list[int]:

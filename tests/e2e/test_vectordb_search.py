@@ -17,6 +17,7 @@ from embedding_studio.data_access.postgres.engine import create_postgres_engine
 from embedding_studio.models.embeddings.models import MetricAggregationType, MetricType
 from embedding_studio.models.embeddings.objects import personalised_object_id
 from embedding_studio.vectordb.collection import Collection
+from embedding_studio.vectordb.similarity import SESSION_EF_SEARCH, set_search_parameters
 from embedding_studio.vectordb.vectordb import VectorDb
 from tests.e2e.vectordb_support import ids, index_info, make_object, unique_prefix
 
@@ -343,7 +344,7 @@ def test_personalised_copies_replace_originals_only_for_their_user(db: VectorDb)
     ]
 
 
-def test_plain_searches_use_the_session_search_parameters_others_set_their_own(
+def test_searches_run_without_a_transaction_and_track_the_session_search_parameters(
     postgres_url: str,
 ) -> None:
     engine = create_postgres_engine(postgres_url)
@@ -351,22 +352,54 @@ def test_plain_searches_use_the_session_search_parameters_others_set_their_own(
         collection = VectorDb(engine, prefix=unique_prefix()).get_or_create_collection(
             "defaults", "P", index_info(2)
         )
-        collection.upsert([make_object(f"o{i:02}", [[1.0, i / 10]]) for i in range(30)])
+        collection.upsert([make_object(f"o{i:03}", [[1.0, i / 100]]) for i in range(300)])
         statements: list[str] = []
+        in_transaction: list[bool] = []
 
         @event.listens_for(engine, "before_cursor_execute")
-        def _record(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        def _record(connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
             statements.append(statement)
+            in_transaction.append(not connection.connection.dbapi_connection.autocommit)
 
-        assert ids(collection.find_similarities([1.0, 0.0], limit=3)) == ["o00", "o01", "o02"]
-        assert not any("set_config" in s for s in statements)  # one round trip saved
+        def plain_search() -> None:
+            assert ids(collection.find_similarities([1.0, 0.0], limit=3)) == [
+                "o000",
+                "o001",
+                "o002",
+            ]
+
+        def session_settings() -> tuple[str, str, int]:
+            """The session's settings and the candidate-list size its record claims. Searches
+            ran one at a time: the pool holds one connection, the one they used."""
+            with engine.connect() as connection:
+                return (
+                    connection.execute(text("SHOW hnsw.ef_search")).scalar(),
+                    connection.execute(text("SHOW TimeZone")).scalar(),
+                    connection.connection.info[SESSION_EF_SEARCH],
+                )
+
+        default = settings.VECTORDB_HNSW_EF_SEARCH
+        plain_search()
+        assert statements and not any("set_config" in s for s in statements)  # none sent
+        assert not any(in_transaction)  # nor BEGIN and COMMIT
         statements.clear()
-        # More results than the default candidate list holds: this search sets its own.
-        assert len(collection.find_similarities([1.0, 0.0], limit=200).found_objects) == 30
+        # More results than the default candidate list holds: this search sets its own,
+        # for the session (no transaction), and the connection records what it set...
+        found = collection.find_similarities([1.0, 0.0], limit=60)
+        assert ids(found) == [f"o{i:03}" for i in range(60)]
         assert any("set_config" in s for s in statements)
-        with engine.connect() as connection:  # every session keeps the plain defaults
-            shown = connection.execute(text("SHOW hnsw.ef_search")).scalar()
-            zone = connection.execute(text("SHOW TimeZone")).scalar()
-        assert (shown, zone) == (str(settings.VECTORDB_HNSW_EF_SEARCH), "UTC")
+        shown, zone, recorded = session_settings()
+        assert (shown, zone) == (str(recorded), "UTC") and recorded > default
+        # ...so a plain search on that connection finds the default there or sets it back.
+        plain_search()
+        assert session_settings() == (str(default), "UTC", default)
+        statements.clear()
+        plain_search()
+        assert not any("set_config" in s for s in statements)
+        # Without autocommit, a search's own settings end with its transaction.
+        with engine.begin() as connection:
+            set_search_parameters(connection, default + 7)
+            assert connection.execute(text("SHOW hnsw.ef_search")).scalar() == str(default + 7)
+        assert session_settings() == (str(default), "UTC", default)
     finally:
         engine.dispose()
