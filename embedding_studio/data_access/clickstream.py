@@ -61,6 +61,15 @@ class PushResult:
         return self.received - self.stored
 
 
+@dataclass(frozen=True)
+class SessionClicks:
+    """A session without its events, and the shown objects its events name (what
+    `SessionWithEvents.clicked_object_ids` holds, as a set)."""
+
+    session: Session
+    clicked: frozenset[str]
+
+
 def event_key(session_id: str, event_id: str) -> str:
     """The stored id of an event: unambiguous whatever characters the ids hold."""
     return f"{len(session_id)}:{session_id}:{event_id}"
@@ -110,6 +119,18 @@ class ClickstreamDao:
         document = self._registry.numbered(document)
         events = self._events_of([session_id]).get(session_id, [])
         return SessionWithEvents.model_validate({**document, "events": events})
+
+    def get_session_clicks(self, session_id: str) -> SessionClicks | None:
+        """The session and the shown objects its events name, or None if not registered.
+
+        Reads the distinct objects of its events rather than the events: a click counter
+        asks after pushes, and a busy session's events grow with every push."""
+        document = self._sessions.get(session_id)
+        if document is None:
+            return None
+        session = Session.model_validate(document)
+        named = self._events.distinct("object_id", {"session_id": session_id})
+        return SessionClicks(session, frozenset(named).intersection(session.result_ids))
 
     def mark_session_irrelevant(self, session_id: str) -> RegisteredSession:
         """Mark the whole session irrelevant (idempotent).

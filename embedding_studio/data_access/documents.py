@@ -68,6 +68,10 @@ class DocumentCollection(Protocol):
 
     def count(self, where: Mapping[str, Any] | None = None) -> int: ...
 
+    def distinct(self, field: str, where: Mapping[str, Any] | None = None) -> list[Any]:
+        """The distinct values of `field` among the documents matching `where`, in no
+        particular order; documents without the field add nothing."""
+
     def update(
         self, document_id: str, changes: Mapping[str, Any], where: Mapping[str, Any] | None = None
     ) -> Document | None:

@@ -105,8 +105,8 @@ def learn_from_events(ctx: AppContext, acted_on: Mapping[str, frozenset[str]]) -
         if not learning.needs_learning(session_id, objects):
             continue
         try:
-            session = ctx.clickstream_dao.get_session(session_id)
-            if session is not None and learning.learn_session(session):
+            found = ctx.clickstream_dao.get_session_clicks(session_id)
+            if found is not None and learning.learn_clicks(found.session, found.clicked):
                 learned += 1
         except (StorageUnavailable, InvalidRequest) as exc:
             logger.warning("suggestions: clicks of session %s not learned: %s", session_id, exc)

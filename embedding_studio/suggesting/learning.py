@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from embedding_studio.data_access.clickstream_results_cache import SessionResultsCache
-from embedding_studio.models.clickstream.sessions import SessionWithEvents
+from embedding_studio.models.clickstream.sessions import Session, SessionWithEvents
 from embedding_studio.suggesting.models import PhraseOrigin
 from embedding_studio.suggesting.store import AnyRow, PhraseStore, stamp
 from embedding_studio.suggesting.tables import learned_sessions, phrases
@@ -72,14 +72,18 @@ class ClickLearning:
     def learn_session(self, session: SessionWithEvents) -> str | None:
         """Record the session's clicks for its query; the id of the phrase credited, or
         None (no text query, no clicks, or the phrase was deleted)."""
+        return self.learn_clicks(session, frozenset(session.clicked_object_ids))
+
+    def learn_clicks(self, session: Session, clicked: frozenset[str]) -> str | None:
+        """`learn_session` for a session read without its events: `clicked` are the shown
+        objects its events name (`ClickstreamDao.get_session_clicks`)."""
         phrase = query_text(session.search_query)
         if phrase is None:
             return None
-        clicked = session.clicked_object_ids
         clicks = 0 if session.is_irrelevant else len(clicked)
         phrase_id = self.record(session.session_id, phrase, clicks)
         if not session.is_irrelevant:
-            self._counted.put(session.session_id, frozenset(clicked))
+            self._counted.put(session.session_id, clicked)
         return phrase_id
 
     def record(self, session_id: str, phrase: str, clicks: int) -> str | None:

@@ -109,6 +109,28 @@ def test_events_are_stored_once_per_event_id_and_flagged_outside_results(store):
     assert events[1].meta == {NOT_IN_RESULTS: True}
 
 
+def test_session_clicks_are_the_shown_objects_its_events_name(store):
+    dao = make_dao(store)
+    assert dao.get_session_clicks("s1") is None
+    dao.register_session(make_session("s1", results=4, user_id="u1"))
+    dao.register_session(make_session("s2", results=4))
+    dao.push_events(
+        [
+            make_event("s1", "e1", "obj2", seconds_ago=4),
+            make_event("s1", "e2", "elsewhere", seconds_ago=3),
+            make_event("s1", "e3", "obj0", seconds_ago=2),
+            make_event("s1", "e4", "obj2", seconds_ago=1),
+            make_event("s2", "e1", "obj3"),
+        ]
+    )
+    found = dao.get_session_clicks("s1")
+    assert found is not None
+    assert found.clicked == frozenset(dao.get_session("s1").clicked_object_ids)
+    assert found.clicked == {"obj0", "obj2"}
+    assert (found.session.search_query, found.session.user_id) == ("red shoes", "u1")
+    assert dao.get_session_clicks("s2").clicked == {"obj3"}
+
+
 def test_events_for_an_unknown_session_are_refused_and_nothing_is_written(store):
     dao = make_dao(store)
     dao.register_session(make_session("known"))

@@ -123,6 +123,19 @@ def test_delete_and_update_many(store):
     assert things.count() == 2
 
 
+def test_distinct_values_of_the_matching_documents(store):
+    things = store.collection(SPEC)
+    for i, (session, target) in enumerate(
+        [("s1", "a"), ("s1", "b"), ("s1", "a"), ("s2", "c"), ("s1", None)]
+    ):
+        things.insert({"_id": f"e{i}", "session": session, "meta": {"target": target}})
+    things.insert({"_id": "bare", "session": "s1"})
+    assert sorted(things.distinct("meta.target", {"session": "s1"}), key=str) == [None, "a", "b"]
+    assert things.distinct("meta.target", {"session": "s2"}) == ["c"]
+    assert things.distinct("meta.target", {"session": "nobody"}) == []
+    assert sorted(things.distinct("session")) == ["s1", "s2"]
+
+
 def test_greater_than_filters_numbers_and_iso_strings(store):
     from embedding_studio.data_access.documents import GreaterThan
 

@@ -156,9 +156,9 @@ def test_pushes_on_counted_objects_do_not_read_the_session_back(
     config = _config(fresh_database_url, redis_url)
     ctx = build_context(config)
     reads: list[str] = []
-    read = ctx.clickstream_dao.get_session
+    read = ctx.clickstream_dao.get_session_clicks
     monkeypatch.setattr(
-        ctx.clickstream_dao, "get_session", lambda sid: reads.append(sid) or read(sid)
+        ctx.clickstream_dao, "get_session_clicks", lambda sid: reads.append(sid) or read(sid)
     )
     try:
         with TestClient(create_app(config, ctx=ctx)) as api:

@@ -98,6 +98,12 @@ class MongoDocumentCollection:
     def count(self, where: Mapping[str, Any] | None = None) -> int:
         return self._collection.count_documents(_query(where))
 
+    def distinct(self, field: str, where: Mapping[str, Any] | None = None) -> list[Any]:
+        try:
+            return list(self._collection.distinct(field, _query(where)))
+        except PyMongoError as exc:
+            raise StorageUnavailable(f"MongoDB failed to read {self._spec.name}") from exc
+
     def update(
         self, document_id: str, changes: Mapping[str, Any], where: Mapping[str, Any] | None = None
     ) -> Document | None:

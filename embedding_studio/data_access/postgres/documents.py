@@ -164,6 +164,12 @@ class PostgresDocumentCollection:
         with self._begin() as conn:
             return int(conn.execute(stmt).scalar_one())
 
+    def distinct(self, field: str, where: Mapping[str, Any] | None = None) -> list[Any]:
+        value = self._table.c.doc[tuple(_checked_field(field))]
+        stmt = select(value).where(value.is_not(None), *self._where(where)).distinct()
+        with self._begin() as conn:
+            return [row[0] for row in conn.execute(stmt)]
+
     def _rewrite(
         self, conn: Connection, document: Document, changes: Mapping[str, Any]
     ) -> Document:
