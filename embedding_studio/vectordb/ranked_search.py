@@ -31,7 +31,7 @@ from embedding_studio.vectordb.lexical import text_candidates
 from embedding_studio.vectordb.object_store import ids_param
 from embedding_studio.vectordb.schema import CollectionTables
 from embedding_studio.vectordb.search import Page, nearest_query, result_items
-from embedding_studio.vectordb.similarity import NearestQuery, nearest
+from embedding_studio.vectordb.similarity import NearestQuery, Ranked, nearest
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def ranked_page(
     scores = _scores(connection, tables, index_info, query.ranking, candidates, now)
     ordered = sorted(candidates, key=lambda c: (-scores[c.row_id], c.result_id))
     window = ordered[page.offset : page.offset + page.limit + 1]
-    rows = [(c.row_id, c.result_id, c.distance) for c in window[: page.limit]]
+    rows = [Ranked(c.row_id, c.result_id, c.distance) for c in window[: page.limit]]
     items = result_items(connection, tables, rows, with_vectors=False)
     by_result = {c.result_id: scores[c.row_id] for c in window}
     scored = [item.model_copy(update={"score": by_result[item.object_id]}) for item in items]

@@ -39,6 +39,7 @@ from embedding_studio.vectordb.object_store import ids_param, part_vectors
 from embedding_studio.vectordb.schema import CollectionTables
 from embedding_studio.vectordb.similarity import (
     NearestQuery,
+    ObjectDetails,
     Ranked,
     nearest,
     set_search_parameters,
@@ -111,34 +112,45 @@ def check_sort_field(connection: Connection, objects: Table, sort_by: SortByOpti
         )
 
 
-def result_items(
-    connection: Connection,
-    tables: CollectionTables,
-    ranked: list[tuple[str, str, float]],
-    with_vectors: bool,
-) -> list[SearchResultItem]:
-    """Result items for (row id, reported id, distance) rows, in the given order."""
+def _read_details(
+    connection: Connection, tables: CollectionTables, row_ids: list[str]
+) -> dict[str, ObjectDetails]:
     objects = tables.objects
-    row_ids = [row_id for row_id, _, _ in ranked]
     rows = connection.execute(
         select(objects.c.object_id, objects.c.payload, objects.c.storage_meta).where(
             objects.c.object_id == any_(ids_param("ids", row_ids))
         )
     )
-    details = {row.object_id: row for row in rows}
+    return {row.object_id: ObjectDetails(row.payload, row.storage_meta or {}) for row in rows}
+
+
+def result_items(
+    connection: Connection,
+    tables: CollectionTables,
+    ranked: list[Ranked],
+    with_vectors: bool,
+) -> list[SearchResultItem]:
+    """Result items for ranked rows, in the given order; the rows' details are read here
+    when the ranking did not bring them."""
+    row_ids = [item.object_id for item in ranked]
+    read = (
+        _read_details(connection, tables, row_ids)
+        if any(item.details is None for item in ranked)
+        else {}
+    )
     vectors = part_vectors(connection, tables, row_ids) if with_vectors else {}
     items = []
-    for row_id, result_id, distance in ranked:
-        row = details.get(row_id)
-        if row is None:  # deleted between the two reads
+    for item in ranked:
+        details = item.details or read.get(item.object_id)
+        if details is None:  # deleted between the two reads
             continue
-        parts = vectors.get(row_id, [])
+        parts = vectors.get(item.object_id, [])
         items.append(
             SearchResultItem(
-                object_id=result_id,
-                distance=distance,
-                payload=row.payload,
-                storage_meta=row.storage_meta or {},
+                object_id=item.result_id,
+                distance=item.distance,
+                payload=details.payload,
+                storage_meta=details.storage_meta,
                 vectors=[part.vector for part in parts] if with_vectors else None,
             )
         )
@@ -152,7 +164,7 @@ def _sorted_candidates(
     sort_by: SortByOptions,
     similarity_first: bool,
     page: Page,
-) -> list[tuple[str, str, float]]:
+) -> list[Ranked]:
     objects = tables.objects
     pairs = (
         func.unnest(
@@ -175,7 +187,10 @@ def _sorted_candidates(
         .offset(page.offset)
         .limit(page.limit + 1)
     )
-    return [(row.object_id, row.result_id, float(row.distance)) for row in connection.execute(stmt)]
+    return [
+        Ranked(row.object_id, row.result_id, float(row.distance))
+        for row in connection.execute(stmt)
+    ]
 
 
 def similarity_page(
@@ -195,8 +210,8 @@ def similarity_page(
         check_sort_field(connection, tables.objects, sort_by)
     query = nearest_query(tables, index_info, vector, max_distance, payload_filter, user_id)
     if sort_by is None:
-        ranked = nearest(connection, query, page.offset + page.limit + 1)
-        rows = [(item.object_id, item.result_id, item.distance) for item in ranked][page.offset :]
+        rows = nearest(connection, query, page.offset + page.limit + 1, details=True)
+        rows = rows[page.offset :]
     else:
         candidates = nearest(connection, query, SORT_CANDIDATES)
         rows = _sorted_candidates(connection, tables, candidates, sort_by, similarity_first, page)
@@ -227,7 +242,7 @@ def payload_page(
         .limit(page.limit + 1)
     )
     result = connection.execute(stmt, user_parameters(user_id))
-    rows = [(row.object_id, row.result_id, 0.0) for row in result]
+    rows = [Ranked(row.object_id, row.result_id, 0.0) for row in result]
     items = result_items(connection, tables, rows[: page.limit], with_vectors=False)
     return SearchResults(found_objects=items, next_offset=page.next_offset(len(rows)))
 

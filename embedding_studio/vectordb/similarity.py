@@ -30,6 +30,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    Subquery,
     bindparam,
     event,
     func,
@@ -51,12 +52,22 @@ RANDOM_PAGE_COST = "1.1"
 
 
 @dataclass(frozen=True)
+class ObjectDetails:
+    """What a result shows of its object's row besides the ids."""
+
+    payload: Any
+    storage_meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Ranked:
-    """A ranked object: its row id, the id results report (the original's) and distance."""
+    """A ranked object: its row id, the id results report (the original's) and distance;
+    `details` when the ranking statement read them too (`nearest(..., details=True)`)."""
 
     object_id: str
     result_id: str
     distance: float
+    details: ObjectDetails | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ def _max_distance() -> Any:
     return bindparam("max_distance", type_=Float)
 
 
-def _exact_select(query: NearestQuery) -> Select[Any]:
+def _exact_select(query: NearestQuery, details: bool) -> Select[Any]:
     """All visible, filtered objects ranked exactly; the planner cannot use HNSW here."""
     objects, parts = query.tables.objects, query.tables.parts
     object_distance = _aggregate(query)(_part_distance(query))
@@ -141,10 +152,25 @@ def _exact_select(query: NearestQuery) -> Select[Any]:
     )
     if query.max_distance is not None:
         stmt = stmt.having(object_distance <= _max_distance())
-    return stmt.order_by(object_distance, result_id).limit(bindparam("needed", type_=Integer))
+    stmt = stmt.order_by(object_distance, result_id).limit(bindparam("needed", type_=Integer))
+    if not details:
+        return stmt
+    rows = _with_details(query, stmt.subquery("ranked"))
+    return select(rows).order_by(rows.c.distance, rows.c.result_id)
 
 
-def _pool_select(query: NearestQuery) -> Select[Any]:
+def _with_details(query: NearestQuery, ranked: Subquery) -> Subquery:
+    """The ranked rows with their payload and storage meta: looked up by primary key for
+    the rows kept, after the limit, so a page needs no second read."""
+    objects = query.tables.objects
+    return (
+        select(ranked, objects.c.payload, objects.c.storage_meta)
+        .select_from(ranked.join(objects, objects.c.object_id == ranked.c.object_id))
+        .subquery("detailed")
+    )
+
+
+def _pool_select(query: NearestQuery, details: bool) -> Select[Any]:
     """The pool's size and boundary, with its objects ranked over all their parts.
 
     The pool's objects are visited one by one (LATERAL: primary-key lookups), never by
@@ -181,16 +207,16 @@ def _pool_select(query: NearestQuery) -> Select[Any]:
     if query.max_distance is not None:
         ranked = ranked.where(aggregated.c.distance <= _max_distance())
     rows = ranked.subquery("ranked")
+    if details:
+        rows = _with_details(query, rows)
     return (
-        select(
-            stats.c.pool_size, stats.c.boundary, rows.c.object_id, rows.c.result_id, rows.c.distance
-        )
+        select(stats.c.pool_size, stats.c.boundary, *rows.c)
         .select_from(stats.outerjoin(rows, true()))
         .order_by(rows.c.distance, rows.c.result_id)
     )
 
 
-def _statement(query: NearestQuery, kind: str) -> Select[Any]:
+def _statement(query: NearestQuery, kind: str, details: bool) -> Select[Any]:
     build = _pool_select if kind == "pool" else _exact_select
     key = None
     if query.where_key is not None:
@@ -200,8 +226,9 @@ def _statement(query: NearestQuery, kind: str) -> Select[Any]:
             query.where_key,
             query.max_distance is None,
             kind,
+            details,
         )
-    return _statements.get(key, lambda: build(query))
+    return _statements.get(key, lambda: build(query, details))
 
 
 SESSION_EF_SEARCH = "embedding_studio.session_ef_search"  # key in a pooled connection's info
@@ -276,19 +303,17 @@ class _PoolOutcome:
     matches: int  # objects of the pool that pass the filter (and max_distance), up to `needed`
 
 
-def _from_pool(connection: Connection, query: NearestQuery, size: int, needed: int) -> _PoolOutcome:
+def _from_pool(
+    connection: Connection, query: NearestQuery, size: int, needed: int, details: bool
+) -> _PoolOutcome:
     set_search_parameters(connection, ef_search_for(size))
     parameters = query.execution_parameters(pool_size=size, needed=needed)
-    rows = connection.execute(_statement(query, "pool"), parameters).all()
+    rows = connection.execute(_statement(query, "pool", details), parameters).all()
     pooled, boundary = rows[0].pool_size, rows[0].boundary
     found = [row for row in rows if row.object_id is not None]
     if pooled < size:  # fewer parts than asked for: leave it to the exact scan
         return _PoolOutcome(None, 0)
-    ranked = [
-        Ranked(row.object_id, row.result_id, float(row.distance))
-        for row in found
-        if row.distance <= boundary
-    ]
+    ranked = [_ranked(row) for row in found if row.distance <= boundary]
     if len(ranked) >= needed:
         return _PoolOutcome(ranked[:needed], len(found))
     if query.max_distance is not None and boundary >= query.max_distance:
@@ -296,8 +321,11 @@ def _from_pool(connection: Connection, query: NearestQuery, size: int, needed: i
     return _PoolOutcome(None, len(found))
 
 
-def nearest(connection: Connection, query: NearestQuery, needed: int) -> list[Ranked]:
+def nearest(
+    connection: Connection, query: NearestQuery, needed: int, details: bool = False
+) -> list[Ranked]:
     """The first `needed` objects by (distance, reported id); fewer when fewer qualify.
+    With `details`, each comes with its payload and storage meta.
 
     After a pool fails, the share of its objects that matched predicts the next pool's
     yield; when that falls short of `needed`, the exact scan runs at once."""
@@ -305,11 +333,21 @@ def nearest(connection: Connection, query: NearestQuery, needed: int) -> list[Ra
     for size in pool_sizes(needed, query.selective):
         if previous is not None and previous[1] * size / previous[0] < needed:
             break
-        outcome = _from_pool(connection, query, size, needed)
+        outcome = _from_pool(connection, query, size, needed, details)
         if outcome.ranked is not None:
             return outcome.ranked
         previous = (size, outcome.matches)
     set_search_parameters(connection, settings.VECTORDB_HNSW_EF_SEARCH)
     parameters = query.execution_parameters(needed=needed)
-    rows = connection.execute(_statement(query, "exact"), parameters).all()
-    return [Ranked(row.object_id, row.result_id, float(row.distance)) for row in rows]
+    rows = connection.execute(_statement(query, "exact", details), parameters).all()
+    return [_ranked(row) for row in rows]
+
+
+def _ranked(row: Any) -> Ranked:
+    columns = row._mapping
+    details = (
+        ObjectDetails(columns["payload"], columns["storage_meta"] or {})
+        if "storage_meta" in columns
+        else None
+    )
+    return Ranked(row.object_id, row.result_id, float(row.distance), details)

@@ -380,8 +380,9 @@ def test_searches_run_without_a_transaction_and_track_the_session_search_paramet
 
         default = settings.VECTORDB_HNSW_EF_SEARCH
         plain_search()
-        assert statements and not any("set_config" in s for s in statements)  # none sent
-        assert not any(in_transaction)  # nor BEGIN and COMMIT
+        # One statement: no set_config, no second read for the payloads, no BEGIN/COMMIT.
+        assert len(statements) == 1 and "set_config" not in statements[0]
+        assert not any(in_transaction)
         statements.clear()
         # More results than the default candidate list holds: this search sets its own,
         # for the session (no transaction), and the connection records what it set...
