@@ -37,6 +37,15 @@ def test_insert_many_new_skips_existing_and_counts_new(store):
     assert things.get("a")["n"] == 1
 
 
+def test_insert_many_new_over_several_statements(store):
+    # Past 1,000 rows the PostgreSQL adapter sends several INSERTs, in one transaction.
+    things = store.collection(SPEC)
+    things.insert_many_new([{"_id": f"d{i:04}", "n": i} for i in range(0, 2500, 2)])
+    stored = things.insert_many_new([{"_id": f"d{i:04}", "n": i} for i in range(2500)])
+    assert stored == 1250
+    assert things.count() == 2500
+
+
 def test_find_filters_sorts_and_pages(store):
     things = store.collection(SPEC)
     for i in range(10):

@@ -88,9 +88,9 @@ class PostgresDocumentCollection:
             raise StorageUnavailable(f"PostgreSQL document store failed: {exc}") from exc
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        """For one read statement: no BEGIN and COMMIT (two round trips less); a single
-        statement sees one snapshot on its own."""
+    def _one_statement(self) -> Iterator[Connection]:
+        """For work done in one statement: no BEGIN and COMMIT (two round trips less); a
+        single statement is atomic and sees one snapshot on its own."""
         try:
             with self._engine.connect() as conn:
                 yield conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -126,7 +126,7 @@ class PostgresDocumentCollection:
 
     def insert(self, document: Document) -> None:
         try:
-            with self._begin() as conn:
+            with self._one_statement() as conn:
                 conn.execute(insert(self._table).values(id=document["_id"], doc=document))
         except IntegrityError as exc:
             raise DuplicateKey(
@@ -140,11 +140,12 @@ class PostgresDocumentCollection:
         # executemany with RETURNING: SQLAlchemy sends one multi-row INSERT per page of
         # rows ("insertmanyvalues") from a statement compiled once and cached.
         stmt = insert(self._table).on_conflict_do_nothing().returning(self._table.c.id)
-        with self._begin() as conn:
+        one_page = len(rows) <= self._engine.dialect.insertmanyvalues_page_size
+        with self._one_statement() if one_page else self._begin() as conn:
             return len(conn.execute(stmt, rows).all())
 
     def get(self, document_id: str) -> Document | None:
-        with self._read() as conn:
+        with self._one_statement() as conn:
             row = conn.execute(
                 select(self._table.c.doc).where(self._table.c.id == document_id)
             ).first()
@@ -166,18 +167,18 @@ class PostgresDocumentCollection:
             stmt = stmt.offset(skip)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._read() as conn:
+        with self._one_statement() as conn:
             return [row[0] for row in conn.execute(stmt)]
 
     def count(self, where: Mapping[str, Any] | None = None) -> int:
         stmt = select(func.count()).select_from(self._table).where(*self._where(where))
-        with self._read() as conn:
+        with self._one_statement() as conn:
             return int(conn.execute(stmt).scalar_one())
 
     def distinct(self, field: str, where: Mapping[str, Any] | None = None) -> list[Any]:
         value = self._table.c.doc[tuple(_checked_field(field))]
         stmt = select(value).where(value.is_not(None), *self._where(where)).distinct()
-        with self._read() as conn:
+        with self._one_statement() as conn:
             return [row[0] for row in conn.execute(stmt)]
 
     def _rewrite(
