@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 
 from embedding_studio.api.deps import ContextDep
 from embedding_studio.api.schemas.clickstream import (
@@ -50,7 +50,9 @@ def get_session(session_id: SessionIdQuery, ctx: ContextDep) -> SessionWithEvent
 
 
 @router.post("/session/events", response_model=SessionAddEventsResponse)
-def push_events(body: SessionAddEventsRequest, ctx: ContextDep) -> SessionAddEventsResponse:
+def push_events(
+    body: SessionAddEventsRequest, ctx: ContextDep, after_response: BackgroundTasks
+) -> SessionAddEventsResponse:
     """Store a batch of events of one session.
 
     - An event id already stored for the session is ignored (counted in `duplicates`).
@@ -65,6 +67,7 @@ def push_events(body: SessionAddEventsRequest, ctx: ContextDep) -> SessionAddEve
     of it is stored.
     """
     result = clickstream.push_events(ctx, body.to_domain())
+    after_response.add_task(clickstream.learn_from_push, ctx, result)
     return SessionAddEventsResponse(
         session_id=body.session_id,
         received=result.received,

@@ -41,7 +41,8 @@ def get_session(ctx: AppContext, session_id: str) -> SessionWithEvents:
 
 
 def push_events(ctx: AppContext, events: Sequence[SessionEvent]) -> PushResult:
-    """Store a batch of events; the whole batch is refused when any of it is invalid."""
+    """Store a batch of events; the whole batch is refused when any of it is invalid.
+    Learning suggestions from its clicks is `learn_from_push`, for after the response."""
     limit = ctx.settings.CLICKSTREAM_MAX_EVENTS_PER_REQUEST
     if not events:
         raise InvalidRequest("events: send at least one event")
@@ -50,12 +51,17 @@ def push_events(ctx: AppContext, events: Sequence[SessionEvent]) -> PushResult:
             f"events: {len(events)} events in one request; send at most {limit} "
             "(CLICKSTREAM_MAX_EVENTS_PER_REQUEST) per request"
         )
-    result = ctx.clickstream_dao.push_events(events)
+    return ctx.clickstream_dao.push_events(events)
+
+
+def learn_from_push(ctx: AppContext, result: PushResult) -> None:
+    """Count the clicks of a push for the suggestions (`learn_from_events`). The API runs
+    it once the push is answered: it may wait for the lock every suggestion write takes,
+    and a front end has no use for that wait."""
     if result.stored:
         from embedding_studio.services.suggesting import learn_from_events
 
         learn_from_events(ctx, result.acted_on)
-    return result
 
 
 def mark_irrelevant(ctx: AppContext, session_id: str) -> RegisteredSession:

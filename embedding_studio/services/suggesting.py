@@ -93,9 +93,9 @@ def learn_from_events(ctx: AppContext, acted_on: Mapping[str, frozenset[str]]) -
     objects the pushed events name (`PushResult.acted_on`). Returns the sessions learned
     from.
 
-    Called by `services.clickstream.push_events` after events were stored. Learning never
-    fails the push: a storage error is logged, and the next push of the session's events
-    counts its clicks again (a session's count is replaced, not added).
+    Called through `services.clickstream.learn_from_push` once a push is answered.
+    Learning never fails the push: a storage error is logged, and the next push of the
+    session's events counts its clicks again (a session's count is replaced, not added).
     """
     if not ctx.settings.SUGGESTING_LEARN_FROM_CLICKSTREAM:
         return 0

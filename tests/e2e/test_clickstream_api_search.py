@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+import httpx
+import psycopg
 import pytest
 
 from embedding_studio.models.payload.models import PayloadFilter
+from embedding_studio.suggesting.store import WRITE_LOCK_KEY
 from tests.e2e.stack import Stack
 
 DOCS = {
@@ -79,3 +84,32 @@ def test_a_search_session_holds_the_returned_results_in_order(stack: Stack, drin
     assert [r["object_id"] for r in session["search_results"]] == shown
     assert [r["rank"] for r in session["search_results"]] == list(range(len(shown)))
     assert (pushed["stored"], pushed["not_in_results"]) == (1, 0)
+
+
+def test_a_push_is_answered_without_waiting_for_suggestion_learning(
+    stack: Stack, stack_env: dict[str, str]
+) -> None:
+    """Learning a query from clicks takes the lock every suggestion write takes; the push
+    is answered first, and the clicks are counted once the lock is free."""
+    session = {
+        "session_id": "learn-later",
+        "search_query": "learned after the answer",
+        "search_results": [{"object_id": "o1"}, {"object_id": "o2"}],
+    }
+    events = {"session_id": "learn-later", "events": [{"object_id": "o1"}, {"object_id": "o2"}]}
+    with stack.client() as client, psycopg.connect(stack_env["POSTGRES_URL"]) as holder:
+        assert client.post("/api/v1/clickstream/session", json=session).status_code == 200
+        holder.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK_KEY,))
+        pushed = client.post("/api/v1/clickstream/session/events", json=events, timeout=30)
+        assert pushed.status_code == 200 and pushed.json()["stored"] == 2, pushed.text
+        assert learned_clicks(client, "learned after the answer") is None  # still waiting
+        holder.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK_KEY,))
+        deadline = time.monotonic() + 30
+        while learned_clicks(client, "learned after the answer") != 2:
+            assert time.monotonic() < deadline, "the clicks were not learned after the lock"
+            time.sleep(0.1)
+
+
+def learned_clicks(client: httpx.Client, text: str) -> int | None:
+    reply = client.get("/api/v1/suggesting/phrases/get-id", params={"phrase": text})
+    return reply.json()["clicks"] if reply.status_code == 200 else None
