@@ -183,3 +183,37 @@ def test_increment_is_atomic_and_respects_the_filter(store):
     assert things.get("closed")["counter"] == 100
     assert things.increment({"status": "missing"}, "counter") is None
     assert things.increment({"status": "closed"}, "counter", amount=5)["counter"] == 105
+
+
+def test_postgres_gin_indexes_take_inserts_directly(fresh_database_url):
+    """fastupdate off, also on an index created before: inserts never stall on merging
+    a pending list into the index."""
+    from sqlalchemy import text
+
+    from embedding_studio.data_access.postgres.documents import PostgresDocumentStore
+    from embedding_studio.data_access.postgres.engine import create_postgres_engine
+
+    engine = create_postgres_engine(fresh_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE doc_things (id varchar PRIMARY KEY, doc jsonb)"))
+            conn.execute(
+                text("CREATE INDEX ix_doc_things_gin ON doc_things USING gin (doc jsonb_path_ops)")
+            )
+        PostgresDocumentStore(engine).collection(SPEC)
+        PostgresDocumentStore(engine).collection(CollectionSpec(name="fresh"))
+        with engine.connect() as conn:
+            options = dict(
+                conn.execute(
+                    text(
+                        "SELECT relname, reloptions FROM pg_class "
+                        "WHERE relname IN ('ix_doc_things_gin', 'ix_doc_fresh_gin')"
+                    )
+                ).all()
+            )
+        assert options == {
+            "ix_doc_things_gin": ["fastupdate=off"],
+            "ix_doc_fresh_gin": ["fastupdate=off"],
+        }
+    finally:
+        engine.dispose()
