@@ -88,7 +88,11 @@ class AppContext:
             past_s=self.settings.CLICKSTREAM_TIME_WINDOW_S,
             future_s=self.settings.CLICKSTREAM_MAX_CLOCK_SKEW_S,
         )
-        return ClickstreamDao(self.documents, time_window=window)
+        return ClickstreamDao(
+            self.documents,
+            time_window=window,
+            durable_events=self.settings.CLICKSTREAM_SYNCHRONOUS_COMMIT,
+        )
 
     @cached_property
     def sessions_for_improvement(self) -> SessionsForImprovementRepository:

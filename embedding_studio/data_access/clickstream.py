@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from embedding_studio.core.errors import NotFound
@@ -83,6 +83,8 @@ class ClickstreamDao:
         (the registering process died) is numbered by the next reader
     :param release_wait_s: how long a release waits for registrations already numbered
         into the batch to finish writing
+    :param durable_events: answer a push only once its events are on disk (see
+        `CollectionSpec.durable_inserts`)
     """
 
     def __init__(
@@ -91,9 +93,10 @@ class ClickstreamDao:
         time_window: TimeWindow | None = None,
         stale_after_s: float = 10.0,
         release_wait_s: float = 5.0,
+        durable_events: bool = True,
     ) -> None:
         self._sessions = store.collection(SESSIONS)
-        self._events = store.collection(EVENTS)
+        self._events = store.collection(replace(EVENTS, durable_inserts=durable_events))
         self._batches = SessionBatches(store)
         self._registry = SessionRegistry(self._sessions, self._batches, stale_after_s)
         self._window = time_window or TimeWindow()

@@ -35,11 +35,16 @@ class CollectionSpec:
 
     `unique` lists single fields; a document without the field (or with null) is not
     constrained. `indexed` lists fields that are filtered or sorted on often.
+    `durable_inserts=False` lets `insert_many_new` return before its documents reach the
+    disk (PostgreSQL: `synchronous_commit` off for that write; a crash of the database
+    server can lose the last fraction of a second of them, never corrupt them). MongoDB
+    writes with the client's write concern either way.
     """
 
     name: str
     unique: tuple[str, ...] = ()
     indexed: tuple[str, ...] = ()
+    durable_inserts: bool = True
 
 
 class DocumentCollection(Protocol):

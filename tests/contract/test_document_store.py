@@ -217,3 +217,29 @@ def test_postgres_gin_indexes_take_inserts_directly(fresh_database_url):
         }
     finally:
         engine.dispose()
+
+
+def test_postgres_inserts_may_skip_waiting_for_the_disk(fresh_database_url):
+    from dataclasses import replace
+
+    from sqlalchemy import event
+
+    from embedding_studio.data_access.postgres.documents import PostgresDocumentStore
+    from embedding_studio.data_access.postgres.engine import create_postgres_engine
+
+    engine = create_postgres_engine(fresh_database_url)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        store = PostgresDocumentStore(engine)
+        durable = store.collection(SPEC)
+        eager = store.collection(replace(SPEC, durable_inserts=False))
+        statements.clear()
+        assert durable.insert_many_new([{"_id": "a"}, {"_id": "b"}]) == 2
+        assert not any("set_config" in s for s in statements)
+        statements.clear()
+        assert eager.insert_many_new([{"_id": "b"}, {"_id": "c"}]) == 1
+        assert "set_config" in statements[0] and "INSERT" in statements[1]
+        assert sorted(d["_id"] for d in durable.find()) == ["a", "b", "c"]  # one table
+    finally:
+        engine.dispose()

@@ -75,9 +75,10 @@ def _set_path(document: Document, path: list[str], value: Any) -> None:
 
 
 class PostgresDocumentCollection:
-    def __init__(self, engine: Engine, table: Table) -> None:
+    def __init__(self, engine: Engine, table: Table, durable_inserts: bool = True) -> None:
         self._engine = engine
         self._table = table
+        self._durable_inserts = durable_inserts
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
@@ -140,6 +141,11 @@ class PostgresDocumentCollection:
         # executemany with RETURNING: SQLAlchemy sends one multi-row INSERT per page of
         # rows ("insertmanyvalues") from a statement compiled once and cached.
         stmt = insert(self._table).on_conflict_do_nothing().returning(self._table.c.id)
+        if not self._durable_inserts:
+            with self._begin() as conn:
+                # Checked at COMMIT: this transaction does not wait for the WAL flush.
+                conn.execute(select(func.set_config("synchronous_commit", "off", True)))
+                return len(conn.execute(stmt, rows).all())
         one_page = len(rows) <= self._engine.dialect.insertmanyvalues_page_size
         with self._one_statement() if one_page else self._begin() as conn:
             return len(conn.execute(stmt, rows).all())
@@ -268,7 +274,8 @@ class PostgresDocumentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._metadata = MetaData()
-        self._collections: dict[str, PostgresDocumentCollection] = {}
+        self._tables: dict[str, Table] = {}
+        self._collections: dict[CollectionSpec, PostgresDocumentCollection] = {}
         self._counters = Table(
             "doc_counters",
             self._metadata,
@@ -278,11 +285,13 @@ class PostgresDocumentStore:
         self._counters_ready = False
 
     def collection(self, spec: CollectionSpec) -> PostgresDocumentCollection:
-        if spec.name not in self._collections:
-            self._collections[spec.name] = PostgresDocumentCollection(
-                self._engine, self._create_table(spec)
+        if spec not in self._collections:
+            if spec.name not in self._tables:
+                self._tables[spec.name] = self._create_table(spec)
+            self._collections[spec] = PostgresDocumentCollection(
+                self._engine, self._tables[spec.name], spec.durable_inserts
             )
-        return self._collections[spec.name]
+        return self._collections[spec]
 
     def _create_table(self, spec: CollectionSpec) -> Table:
         if not _NAME.match(spec.name):
