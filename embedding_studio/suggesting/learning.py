@@ -94,10 +94,12 @@ class ClickLearning:
         find = select(learned_sessions).where(learned_sessions.c.session_id == session_id)
         with self._store.reading("reading a learned session") as connection:
             recorded = connection.execute(find).first()
-        if (recorded.clicks if recorded is not None else 0) == clicks:
+        if _settled(recorded, clicks):
             return None if recorded is None else recorded.phrase_id
         with self._store.writing("learning a phrase from clicks") as connection:
             previous = connection.execute(find).first()
+            if previous is not None and _stale(previous, clicks):
+                return previous.phrase_id
             phrase_id, row = _target(connection, phrase)
             if previous is not None and (previous.phrase_id, previous.clicks) == (
                 phrase_id,
@@ -155,6 +157,19 @@ class ClickLearning:
         else:  # an operator's probability stays; the index needs no new revision
             values = {"clicks": total, "updated_at": func.now()}
         connection.execute(update(phrases).where(where).values(values))
+
+
+def _stale(recorded: AnyRow, clicks: int) -> bool:
+    """A session's clicks only grow (its events are never deleted; irrelevance counts 0):
+    a smaller non-zero count comes from a read that a later push's learning overtook."""
+    return 0 < clicks < recorded.clicks
+
+
+def _settled(recorded: AnyRow | None, clicks: int) -> bool:
+    """Nothing to write: the count is recorded already, or it is stale."""
+    if recorded is None:
+        return clicks == 0
+    return recorded.clicks == clicks or _stale(recorded, clicks)
 
 
 def _target(connection: Connection, phrase: str) -> tuple[str, AnyRow | None]:

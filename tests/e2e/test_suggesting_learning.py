@@ -174,3 +174,19 @@ def test_pushes_on_counted_objects_do_not_read_the_session_back(
             assert phrase(api, "black coffee")["clicks"] == 3
     finally:
         ctx.close()
+
+
+def test_a_stale_count_never_lowers_a_sessions_clicks(fresh_database_url, redis_url):
+    """Learning runs after each push is answered, so two pushes' learning can finish out
+    of order: the one that read fewer clicks must not overwrite the larger count."""
+    ctx = build_context(_config(fresh_database_url, redis_url))
+    try:
+        learning = ctx.suggestions.learning
+        phrase_id = learning.record("s1", "cold brew", 3)
+        assert learning.record("s1", "cold brew", 2) == phrase_id  # the slower reader
+        with TestClient(create_app(_config(fresh_database_url, redis_url), ctx=ctx)) as api:
+            assert phrase(api, "cold brew")["clicks"] == 3
+            learning.record("s1", "cold brew", 0)  # marked irrelevant: taken back
+            assert phrase(api, "cold brew")["clicks"] == 0
+    finally:
+        ctx.close()
