@@ -51,7 +51,8 @@ def _check_user(user_id: str | None) -> str | None:
 class Collection:
     """Objects (payload, storage meta, parts with vectors) of one embedding model.
 
-    Every method opens its own transaction. Errors: StorageUnavailable when PostgreSQL
+    Every method opens its own connection: writes run in a transaction, searches without
+    one (`_reads`). Errors: StorageUnavailable when PostgreSQL
     fails, InvalidRequest for unusable values, NotFound when the collection was deleted.
     """
 
