@@ -52,8 +52,8 @@ class Collection:
     """Objects (payload, storage meta, parts with vectors) of one embedding model.
 
     Every method opens its own connection: writes run in a transaction, searches without
-    one (`_reads`). Errors: StorageUnavailable when PostgreSQL
-    fails, InvalidRequest for unusable values, NotFound when the collection was deleted.
+    one (`_reads`). Errors: StorageUnavailable when PostgreSQL fails, InvalidRequest for
+    unusable values, NotFound when the collection was deleted.
     """
 
     def __init__(self, engine: Engine, info: CollectionInfo) -> None:
