@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from embedding_studio.data_access.clickstream_results_cache import SessionResultsCache
-from embedding_studio.models.clickstream.sessions import Session, SessionWithEvents
+from embedding_studio.models.clickstream.sessions import Session
 from embedding_studio.suggesting.models import PhraseOrigin
 from embedding_studio.suggesting.store import AnyRow, PhraseStore, stamp
 from embedding_studio.suggesting.tables import learned_sessions, phrases
@@ -69,13 +69,9 @@ class ClickLearning:
         """The session changed in a way its clicks do not show (marked irrelevant)."""
         self._counted.discard(session_id)
 
-    def learn_session(self, session: SessionWithEvents) -> str | None:
-        """Record the session's clicks for its query; the id of the phrase credited, or
-        None (no text query, no clicks, or the phrase was deleted)."""
-        return self.learn_clicks(session, frozenset(session.clicked_object_ids))
-
     def learn_clicks(self, session: Session, clicked: frozenset[str]) -> str | None:
-        """`learn_session` for a session read without its events: `clicked` are the shown
+        """Record the session's clicks for its query; the id of the phrase credited, or
+        None (no text query, no clicks, or the phrase was deleted). `clicked`: the shown
         objects its events name (`ClickstreamDao.get_session_clicks`)."""
         phrase = query_text(session.search_query)
         if phrase is None:

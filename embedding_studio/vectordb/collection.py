@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, and_, any_, func, select
 from sqlalchemy.exc import OperationalError
 
 from embedding_studio.core.errors import EmbeddingStudioError, InvalidRequest, NotFound, PluginError
+from embedding_studio.data_access.postgres.engine import autocommit_connection
 from embedding_studio.models.embeddings.objects import Object, SearchResults
 from embedding_studio.models.embeddings.ranking import Ranking
 from embedding_studio.models.payload.models import PayloadFilter, SortByOptions
@@ -73,12 +74,10 @@ class Collection:
 
     @contextmanager
     def _reads(self, doing: str) -> Iterator[Connection]:
-        """A connection that runs each statement on its own, without BEGIN and COMMIT: at
-        READ COMMITTED a transaction gives a search's statements no common snapshot
-        anyway, and readers already skip an object deleted between two of them."""
+        """Without a transaction (readers skip an object deleted between two statements)."""
         with translated_errors(f"{doing} in collection {self.info.embedding_model_id}"):
-            with self._engine.connect() as connection:
-                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit_connection(self._engine) as connection:
+                yield connection
 
     # --- writes --------------------------------------------------------------------------
     def upsert(self, objects: list[Object]) -> None:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from embedding_studio.core.errors import Conflict, InvalidRequest, NotFound
+from embedding_studio.data_access.postgres.engine import autocommit_connection
 from embedding_studio.models.embeddings.models import SearchIndexInfo
 from embedding_studio.vectordb import registry, schema
 from embedding_studio.vectordb.collection import Collection
@@ -67,11 +68,10 @@ class VectorDb:
 
     @contextmanager
     def _single_read(self, doing: str) -> Iterator[Connection]:
-        """A connection for ONE read statement, without BEGIN and COMMIT: a statement is
-        atomic on its own, and every search starts with this read (two round trips less)."""
+        """For ONE read statement, without a transaction: every search starts with it."""
         self._ensure_schema()
-        with translated_errors(doing), self._engine.connect() as connection:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        with translated_errors(doing), autocommit_connection(self._engine) as connection:
+            yield connection
 
     def _find(
         self, connection: Connection, embedding_model_id: str, lock: bool = False

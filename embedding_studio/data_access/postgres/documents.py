@@ -42,6 +42,7 @@ from embedding_studio.data_access.documents import (
     GreaterThan,
     SortSpec,
 )
+from embedding_studio.data_access.postgres.engine import autocommit_connection
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -90,11 +91,9 @@ class PostgresDocumentCollection:
 
     @contextmanager
     def _one_statement(self) -> Iterator[Connection]:
-        """For work done in one statement: no BEGIN and COMMIT (two round trips less); a
-        single statement is atomic and sees one snapshot on its own."""
         try:
-            with self._engine.connect() as conn:
-                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit_connection(self._engine) as conn:
+                yield conn
         except OperationalError as exc:
             raise StorageUnavailable(f"PostgreSQL document store failed: {exc}") from exc
 
