@@ -277,7 +277,8 @@ def set_search_parameters(connection: Connection, ef_search: int) -> None:
     if record.info.get(SESSION_EF_SEARCH) == ef_search:
         return
     values = _search_settings(ef_search)
-    for_session = bool(record.dbapi_connection.autocommit)
+    dbapi = record.dbapi_connection  # None only once the connection is closed
+    for_session = dbapi is not None and bool(dbapi.autocommit)
     connection.execute(select(*(func.set_config(k, v, not for_session) for k, v in values.items())))
     if for_session:
         record.info[SESSION_EF_SEARCH] = ef_search
