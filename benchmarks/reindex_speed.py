@@ -6,10 +6,12 @@
 Loads N short real texts (SciFact sentences) into the blue collection through the API,
 logs a copy of all-MiniLM-L6-v2 to MLflow as the destination model (a fine-tuned model of
 the same architecture costs the same to run), then reindexes into it with
-`deploy_as_blue` while `--searchers` threads search through the API without pause.
-Reports the reindex's wall time and objects/s next to the upsertion of the same objects
-through the API and a plain sentence-transformers encode of their texts in this process,
-and every search outcome from the reindex's submission until 3 s after the switch: failed
+`deploy_as_blue` while `--searchers` threads search through the API, each at most
+`--search-rate` searches per second (0: without pause, which on 2 cores leaves the reindex
+a third of the CPU). Reports the reindex's wall time and objects/s next to the upsertion
+of the same objects through the API and a plain sentence-transformers encode of their
+texts in this process (timed on up to `--encode-sample` of them and scaled to all), and
+every search outcome from the reindex's submission until 3 s after the switch: failed
 searches must be 0 (`--searchers 0` measures the reindex alone). Prints JSON."""
 
 from __future__ import annotations
@@ -49,10 +51,17 @@ class SearchLog:
     models: list[str] = field(default_factory=list)
 
 
-def _searcher(api_url: str, queries: list[str], stop: threading.Event, log: SearchLog) -> None:
+def _searcher(
+    api_url: str, queries: list[str], stop: threading.Event, log: SearchLog, rate: float
+) -> None:
+    """Search until `stop`, starting at most `rate` searches per second (0: no pause)."""
+    interval = 1.0 / rate if rate > 0 else 0.0
     with httpx.Client(base_url=api_url, timeout=60) as http:
         number = 0
+        next_start = time.perf_counter()
         while not stop.is_set():
+            # A fixed schedule: a slow search delays the next one, it is not made up for.
+            next_start = max(next_start + interval, time.perf_counter())
             body = {"search_query": queries[number % len(queries)], "limit": 10}
             number += 1
             started = time.perf_counter()
@@ -69,6 +78,7 @@ def _searcher(api_url: str, queries: list[str], stop: threading.Event, log: Sear
             log.empty += not found["search_results"]
             if not log.models or log.models[-1] != found["embedding_model_id"]:
                 log.models.append(found["embedding_model_id"])
+            stop.wait(max(0.0, next_start - time.perf_counter()))
 
 
 def log_destination_model(mlflow_uri: str) -> str:
@@ -104,19 +114,35 @@ def raw_encode_s(texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def spread_sample(texts: list[str], size: int | None) -> list[str]:
+    """About `size` of `texts`, evenly spread (all of them when `size` is None)."""
+    return texts[:: max(1, len(texts) // size)] if size else texts
+
+
 def _seconds(task: dict[str, Any]) -> float:
     started = datetime.fromisoformat(task["started_at"])
     return (datetime.fromisoformat(task["finished_at"]) - started).total_seconds()
 
 
+@dataclass(frozen=True)
+class SearchLoad:
+    """The searches run during the reindex: `searchers` threads, each starting at most
+    `rate` searches per second (0: back to back)."""
+
+    searchers: int
+    rate: float = 0.0
+
+
 def reindex_during_searches(
-    client: StudioClient, api_url: str, dest: str, queries: list[str], searchers: int
+    client: StudioClient, api_url: str, dest: str, queries: list[str], load: SearchLoad
 ) -> dict[str, Any]:
     source = client.http.get("/api/v1/internal/collections").json()["blue_model_id"]
     stop, log = threading.Event(), SearchLog()
     threads = [
-        threading.Thread(target=_searcher, args=(api_url, queries, stop, log), daemon=True)
-        for _ in range(searchers)
+        threading.Thread(
+            target=_searcher, args=(api_url, queries, stop, log, load.rate), daemon=True
+        )
+        for _ in range(load.searchers)
     ]
     for thread in threads:
         thread.start()
@@ -153,14 +179,24 @@ def reindex_during_searches(
 
 
 def measure_reindex(
-    api_url: str, mlflow_uri: str, texts: list[str], queries: list[str], searchers: int
+    api_url: str,
+    mlflow_uri: str,
+    texts: list[str],
+    queries: list[str],
+    load: SearchLoad,
+    encode_sample: int | None = None,
 ) -> dict[str, Any]:
     """Reindex the blue collection (holding the objects of `texts`) into a copy of the
-    model while `searchers` threads search; the figures with the raw encode of `texts`."""
+    model under the search `load`; the figures with the raw encode of `texts` (timed on
+    `encode_sample` of them when given)."""
     client = StudioClient(api_url)
     dest = log_destination_model(mlflow_uri)
-    figures: dict[str, Any] = {"objects": len(texts), "searchers": searchers}
-    figures["reindex"] = reindex_during_searches(client, api_url, dest, queries, searchers)
+    figures: dict[str, Any] = {
+        "objects": len(texts),
+        "searchers": load.searchers,
+        "searches_per_s_per_searcher": load.rate or None,  # None: back to back
+    }
+    figures["reindex"] = reindex_during_searches(client, api_url, dest, queries, load)
     collections = client.http.get("/api/v1/internal/collections").json()
     client.close()
     counts = {c["embedding_model_id"]: c["objects"] for c in collections["items"]}
@@ -168,14 +204,16 @@ def measure_reindex(
     figures["source_objects"] = counts.get(figures["reindex"]["source_model_id"])
     figures["dest_objects"] = counts.get(dest)
     figures["objects_per_s"] = round(len(texts) / figures["reindex"]["task_s"], 1)
-    figures["raw_encode_s"] = round(raw_encode_s(texts), 2)
+    timed = spread_sample(texts, encode_sample)
+    figures["raw_encode_s"] = round(raw_encode_s(timed) * len(texts) / len(timed), 2)
+    figures["raw_encode_timed_on"] = len(timed)  # texts timed, scaled to all of them
     figures["task_s_vs_raw_encode"] = round(
         figures["reindex"]["task_s"] / figures["raw_encode_s"], 2
     )
     return figures
 
 
-def run(api_url: str, mlflow_uri: str, objects: int, dataset: Path, searchers: int) -> dict:
+def run(api_url: str, mlflow_uri: str, objects: int, dataset: Path, load: SearchLoad) -> dict:
     client = StudioClient(api_url)
     items = sentence_items(dataset, objects)
     started = time.perf_counter()
@@ -184,7 +222,7 @@ def run(api_url: str, mlflow_uri: str, objects: int, dataset: Path, searchers: i
     client.close()
     queries = list(load_beir(dataset).queries.values())[:200]
     texts = [i["data"] for i in items]
-    figures = measure_reindex(api_url, mlflow_uri, texts, queries, searchers)
+    figures = measure_reindex(api_url, mlflow_uri, texts, queries, load)
     figures["upsert_s"] = round(upsert_s, 2)  # the same objects through the upsertion API
     figures["task_s_vs_upsert_s"] = round(figures["reindex"]["task_s"] / upsert_s, 2)
     return figures
@@ -196,17 +234,21 @@ def main() -> None:
     )
     parser.add_argument("--objects", type=int, default=2000)
     parser.add_argument("--searchers", type=int, default=2)
+    parser.add_argument(
+        "--search-rate", type=float, default=0.0, help="searches/s per searcher (0: no pause)"
+    )
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--api-url")
     parser.add_argument("--mlflow-uri")
     args = parser.parse_args()
+    load = SearchLoad(args.searchers, args.search_rate)
     if args.api_url:
-        figures = run(args.api_url, args.mlflow_uri, args.objects, args.dataset, args.searchers)
+        figures = run(args.api_url, args.mlflow_uri, args.objects, args.dataset, load)
     else:
         data_dir = Path(tempfile.mkdtemp(prefix="es-bench-reindex-"))
         with running_platform(data_dir) as platform:
             mlflow_uri = read_endpoints(data_dir)["mlflow"]
-            figures = run(platform.api_url, mlflow_uri, args.objects, args.dataset, args.searchers)
+            figures = run(platform.api_url, mlflow_uri, args.objects, args.dataset, load)
     print(json.dumps(figures, indent=2))  # noqa: T201 - the script's output
 
 

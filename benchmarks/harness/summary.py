@@ -89,11 +89,15 @@ def clickstream_row(fig: dict[str, Any]) -> Row:
 
 def reindex_row(fig: dict[str, Any]) -> Row:
     searches = fig["reindex"]["searches"]
+    rate = fig.get("searches_per_s_per_searcher")
+    pace = f", {rate:g} searches/s each" if rate else " back to back"
+    timed_on = fig.get("raw_encode_timed_on")
+    sample = f" (timed on {timed_on:,}, scaled)" if timed_on and timed_on < fig["objects"] else ""
     return Row(
-        f"Reindex of {fig['objects']:,} objects while {fig['searchers']} clients search",
+        f"Reindex of {fig['objects']:,} objects while {fig['searchers']} clients search{pace}",
         f"{fig['reindex']['wall_s']:g} s wall ({fig['objects_per_s']:g} objects/s), "
         f"{searches['failed']} of {searches['total']} searches failed",
-        f"encode {fig['raw_encode_s']:g} s",
+        f"encode {fig['raw_encode_s']:g} s{sample}",
         _x(fig["task_s_vs_raw_encode"]),
     )
 

@@ -57,8 +57,10 @@ def figures() -> dict[str, Any]:
             "reindex": {
                 "objects": 5000,
                 "searchers": 2,
+                "searches_per_s_per_searcher": 5.0,
                 "objects_per_s": 80.0,
                 "raw_encode_s": 30.0,
+                "raw_encode_timed_on": 1000,
                 "task_s_vs_raw_encode": 2.1,
                 "reindex": {"wall_s": 63.0, "status": "done", "searches": searches},
             },
@@ -114,6 +116,8 @@ def test_writes_json_markdown_and_plots(tmp_path: Path) -> None:
     assert "| Search throughput, 8 clients, 5,000 objects | 70 req/s | 100 req/s | 0.7× |" in report
     assert "50/50 with all 10 results" in report
     assert "0 of 400 searches failed" in report
+    assert "while 2 clients search, 5 searches/s each" in report
+    assert "encode 30 s (timed on 1,000, scaled)" in report
     assert "stored = acknowledged" in report
     assert "| ndcg@10 | 0.6600 | 0.6100 | +0.0500 |" in report
     assert "7 of 10 users (70%)" in report
