@@ -6,7 +6,8 @@ what dynamic int8 quantisation costs in SciFact nDCG@10.
 
 Paths measured (all-MiniLM-L6-v2, CPU):
 - raw: `SentenceTransformer.encode` (normalised), the baseline;
-- local: `LocalInferenceClient` (the INFERENCE_BACKEND=local path), fp32 and int8;
+- local: `LocalInferenceClient` (the INFERENCE_BACKEND=local path): fp32 with torch and
+  with queries in ONNX Runtime (INFERENCE_QUERY_RUNTIME, default onnx), int8 with torch;
 - triton: `TextToTextBERTTritonClient` over gRPC to a local `tritonserver` (the
   nvidia-pytriton binary, Python backend running the exported TorchScript; see
   deploy/triton/README.md), fp32 and int8 exports.
@@ -167,6 +168,7 @@ def main() -> None:
     model = TextToTextSBERTModel(raw).eval()
     int8_model = quantize_int8(copy.deepcopy(model))
     local, local_int8 = LocalInferenceClient(model), LocalInferenceClient(int8_model)
+    local_onnx = LocalInferenceClient(model, query_runtime="onnx")
 
     def raw_single(text: str) -> Any:
         return raw.encode([text], normalize_embeddings=True)
@@ -178,8 +180,9 @@ def main() -> None:
     report["raw_sentence_transformers"] = measure(raw_single, raw_batch, queries, batches)
     logger.info("raw: %s", report["raw_sentence_transformers"])
     report["local_fp32"] = measure(*client_paths(local), queries, batches)
+    report["local_fp32_onnx"] = measure(*client_paths(local_onnx), queries, batches)
     report["local_int8"] = measure(*client_paths(local_int8), queries, batches)
-    logger.info("local: %s %s", report["local_fp32"], report["local_int8"])
+    logger.info("local: %s", {k: v for k, v in report.items() if k.startswith("local")})
     if not args.no_triton:
         triton = triton_figures(model, queries, batches, args.threads)
         report["triton_fp32"], report["triton_int8"] = triton["fp32"], triton["int8"]

@@ -175,6 +175,11 @@ def test_loaded_models_loads_once_under_concurrency_and_forgets_failures() -> No
     assert cache.get_or_load("y", lambda: _ConstantModel(2.0)).dimensions == 2
 
 
-def test_local_client_on_any_model_interface() -> None:
-    vectors = LocalInferenceClient(_ConstantModel(0.5), batch_size=2).forward_items(["a"] * 5)
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_local_client_on_any_model_interface(runtime: Any) -> None:
+    """A model other than a sentence-transformers text model runs with torch, whatever
+    runtime is asked for."""
+    client = LocalInferenceClient(_ConstantModel(0.5), batch_size=2, query_runtime=runtime)
+    assert client.query_runtime == "torch"
+    vectors = client.forward_items(["a"] * 5)
     np.testing.assert_array_equal(vectors, np.full((5, 2), 0.5, dtype=np.float32))
