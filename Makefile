@@ -49,8 +49,9 @@ $(DEV_STAMP): | $(BIN)/python
 
 # The benchmark suite (benchmarks/harness): starts its own embedded platform and writes
 # benchmarks/results/<date>/ (report.md, figures.json, PNG plots). `make bench` is the full
-# run (about two and a half hours on 2 cores, most of it embedding 100,000 objects and then
-# re-embedding them in the reindex; ARGS="--sections ..." runs a part); `make bench-quick`, or
+# run (about 100 minutes on 2 cores: the speed sections 54, most of it embedding 100,000
+# objects and re-embedding them in the reindex, the quality section 39;
+# ARGS="--sections ..." runs a part); `make bench-quick`, or
 # `make bench ARGS=--quick`, the quick one (under 10 min). ARGS passes options, e.g. ARGS="--quick --dataset PATH --sections quality".
 bench: install-dev
 	$(BIN)/python -m benchmarks.harness $(ARGS)
