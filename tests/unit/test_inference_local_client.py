@@ -179,7 +179,7 @@ def test_loaded_models_loads_once_under_concurrency_and_forgets_failures() -> No
 def test_local_client_on_any_model_interface(runtime: Any) -> None:
     """A model other than a sentence-transformers text model runs with torch, whatever
     runtime is asked for."""
-    client = LocalInferenceClient(_ConstantModel(0.5), batch_size=2, query_runtime=runtime)
-    assert client.query_runtime == "torch"
+    client = LocalInferenceClient(_ConstantModel(0.5), batch_size=2, runtime=runtime)
+    assert client.runtime == "torch"
     vectors = client.forward_items(["a"] * 5)
     np.testing.assert_array_equal(vectors, np.full((5, 2), 0.5, dtype=np.float32))

@@ -1,4 +1,4 @@
-"""Query embedding through ONNX Runtime: the same vectors as torch, torch whenever a model
+"""Embedding through ONNX Runtime: the same vectors as torch, torch whenever a model
 does not export faithfully, and the factory's choice of runtime (other model classes:
 `test_inference_local_client.py`)."""
 
@@ -35,10 +35,10 @@ def e5(minilm: Any) -> TextToTextE5Model:
 def test_onnx_queries_get_the_torch_vectors_with_prefix_and_truncation(
     e5: TextToTextE5Model,
 ) -> None:
-    onnx = LocalInferenceClient(e5, query_runtime="onnx")
-    assert onnx.query_runtime == "onnx"
-    torch_client = LocalInferenceClient(e5, query_runtime="torch")
-    assert torch_client.query_runtime == "torch"
+    onnx = LocalInferenceClient(e5, runtime="onnx")
+    assert onnx.runtime == "onnx"
+    torch_client = LocalInferenceClient(e5, runtime="torch")
+    assert torch_client.runtime == "torch"
     for text in TEXTS:
         query = onnx.forward_query(text)
         assert query.shape == (384,) and query.dtype == np.float32
@@ -47,9 +47,22 @@ def test_onnx_queries_get_the_torch_vectors_with_prefix_and_truncation(
     assert not np.allclose(onnx.forward_query(TEXTS[0]), onnx.forward_items(TEXTS[:1])[0])
 
 
+def test_onnx_items_get_the_torch_vectors_in_the_input_order(e5: TextToTextE5Model) -> None:
+    """Batches of items of mixed lengths (sorted and padded per batch, one truncated), with
+    the passage prefix."""
+    onnx = LocalInferenceClient(e5, batch_size=3, runtime="onnx")
+    torch_client = LocalInferenceClient(e5, batch_size=3, runtime="torch")
+    items = TEXTS + [f"item {i}: " + "cells divide " * i for i in range(5)]
+    vectors = onnx.forward_items(items)
+    assert vectors.shape == (len(items), 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, torch_client.forward_items(items), atol=1e-5)
+    expected = e5.model.encode(["passage: " + TEXTS[1]], normalize_embeddings=True)[0]
+    np.testing.assert_allclose(vectors[1], expected, atol=1e-5)
+
+
 def test_the_exported_tower_embeds_padded_batches_like_the_model(e5: TextToTextE5Model) -> None:
     """Several queries of different lengths at once (padding in the exported graph)."""
-    exported = onnx_runtime.onnx_query_model(e5)
+    exported = onnx_runtime.onnx_text_model(e5)
     assert exported is not None
     with torch.no_grad():
         expected = e5.forward_query(TEXTS).numpy()
@@ -58,8 +71,8 @@ def test_the_exported_tower_embeds_padded_batches_like_the_model(e5: TextToTextE
 
 def test_an_exported_model_is_released_with_its_last_client(minilm: Any) -> None:
     model = TextToTextSBERTModel(minilm)
-    client = LocalInferenceClient(model, query_runtime="onnx")
-    assert client.query_runtime == "onnx"
+    client = LocalInferenceClient(model, runtime="onnx")
+    assert client.runtime == "onnx"
     released = weakref.ref(model)
     del client, model
     gc.collect()
@@ -72,13 +85,14 @@ def test_an_export_that_differs_from_the_model_falls_back_to_torch(
     monkeypatch.setattr(onnx_runtime, "EQUIVALENCE_ATOL", -1.0)  # any difference fails
     model = TextToTextSBERTModel(minilm)
     with caplog.at_level(logging.WARNING, logger=onnx_runtime.__name__):
-        client = LocalInferenceClient(model, query_runtime="onnx")
-        again = LocalInferenceClient(model, query_runtime="onnx")
-        assert client.query_runtime == again.query_runtime == "torch"
-    warnings = [r for r in caplog.records if "queries with torch" in r.getMessage()]
+        client = LocalInferenceClient(model, runtime="onnx")
+        again = LocalInferenceClient(model, runtime="onnx")
+        assert client.runtime == again.runtime == "torch"
+    warnings = [r for r in caplog.records if "embeds with torch" in r.getMessage()]
     assert len(warnings) == 1 and "differs from the eager model" in warnings[0].getMessage()
     expected = minilm.encode(["protein folding"], normalize_embeddings=True)[0]
     np.testing.assert_allclose(client.forward_query("protein folding"), expected, atol=1e-5)
+    np.testing.assert_allclose(client.forward_items(["protein folding"])[0], expected, atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -92,10 +106,10 @@ def test_the_factory_runs_models_in_the_configured_runtime(
     from embedding_studio.embeddings.inference.loaded_models import loaded_models
     from embedding_studio.embeddings.inference.triton.client import TritonClientFactory
 
-    monkeypatch.setattr(settings, "INFERENCE_QUERY_RUNTIME", runtime)
+    monkeypatch.setattr(settings, "INFERENCE_LOCAL_RUNTIME", runtime)
     monkeypatch.setattr(settings, "INFERENCE_QUANTIZE_INT8", int8)
     model = TextToTextSBERTModel(minilm)
     model_id = f"onnx-factory-{runtime}-{int8}"
     monkeypatch.setattr(loaded_models, "get_or_load", lambda _id, _load: model)
     client = TritonClientFactory("unused:1", "plugin").get_local_client(model_id)
-    assert client.query_runtime == expected
+    assert client.runtime == expected

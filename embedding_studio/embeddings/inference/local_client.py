@@ -1,5 +1,5 @@
-"""In-process inference: the model runs on this machine's CPU with torch; queries of
-sentence-transformers text models can run in ONNX Runtime (`onnx_runtime.py`).
+"""In-process inference: the model runs on this machine's CPU with torch, or, for
+sentence-transformers text models, in ONNX Runtime (`onnx_runtime.py`).
 
 Used when `settings.INFERENCE_BACKEND == "local"` (the embedded stack's default) and
 in tests; gives the same vectors as the model's own `forward_query` / `forward_items`.
@@ -17,8 +17,8 @@ import torch
 from embedding_studio.embeddings.inference.client import EmbeddingClient, QueryPreprocessor
 from embedding_studio.embeddings.inference.onnx_runtime import (
     LocalRuntime,
-    OnnxQueryModel,
-    onnx_query_model,
+    OnnxTextModel,
+    onnx_text_model,
 )
 from embedding_studio.embeddings.models.interface import EmbeddingsModelInterface
 
@@ -39,16 +39,16 @@ def _lock_for(model: torch.nn.Module) -> threading.Lock:
 
 
 class LocalInferenceClient(EmbeddingClient):
-    """Embeds with `model` in this process under `torch.inference_mode()`; queries go
-    through the model's ONNX Runtime export when `query_runtime="onnx"` and the model
-    exports (see `onnx_runtime.py`; the vectors are the same within 1e-4).
+    """Embeds with `model` in this process: under `torch.inference_mode()`, or through
+    the model's ONNX Runtime export when `runtime="onnx"` and the model exports (see
+    `onnx_runtime.py`; the vectors are the same within 1e-4).
 
     :param model: the embedding model (moved to eval mode; kept on its device); with
-        `query_runtime="onnx"` it must not change afterwards (its export is kept)
+        `runtime="onnx"` it must not change afterwards (its export is kept)
     :param preprocessor: converts dict queries to text (e.g. the plugin's preprocessor)
     :param batch_size: items per forward pass (None: `settings.INFERENCE_BATCH_SIZE`)
-    :param query_runtime: "torch", or "onnx" (exported on the first query; torch for a
-        model that does not export)
+    :param runtime: "torch", or "onnx" (exported on the first call; torch for a model
+        that does not export)
     """
 
     def __init__(
@@ -56,7 +56,7 @@ class LocalInferenceClient(EmbeddingClient):
         model: EmbeddingsModelInterface,
         preprocessor: QueryPreprocessor | None = None,
         batch_size: int | None = None,
-        query_runtime: LocalRuntime = "torch",
+        runtime: LocalRuntime = "torch",
     ) -> None:
         super().__init__(preprocessor=preprocessor, batch_size=batch_size)
         if not isinstance(model, EmbeddingsModelInterface):
@@ -65,15 +65,15 @@ class LocalInferenceClient(EmbeddingClient):
         if model.training:
             model.eval()
         self._lock = _lock_for(model)
-        self._query_runtime = query_runtime
+        self._runtime = runtime
 
-    def _onnx(self) -> OnnxQueryModel | None:
-        # Exported on first use: clients that only embed items never export.
-        return onnx_query_model(self.model) if self._query_runtime == "onnx" else None
+    def _onnx(self) -> OnnxTextModel | None:
+        # Exported on first use, not here: creating a client stays cheap.
+        return onnx_text_model(self.model) if self._runtime == "onnx" else None
 
     @property
-    def query_runtime(self) -> LocalRuntime:
-        """What embeds queries: "onnx" or "torch" (exports the model on the first call)."""
+    def runtime(self) -> LocalRuntime:
+        """What embeds: "onnx" or "torch" (exports the model on the first call)."""
         return "torch" if self._onnx() is None else "onnx"
 
     @property
@@ -93,4 +93,8 @@ class LocalInferenceClient(EmbeddingClient):
         return self._run(self.model.forward_query, texts)
 
     def _embed_items(self, texts: list[str]) -> np.ndarray:
+        onnx = self._onnx()
+        if onnx is not None:
+            with self._lock:
+                return onnx.embed_items(texts)
         return self._run(self.model.forward_items, texts)

@@ -206,14 +206,14 @@ class TritonClientFactory:
     def get_local_client(self, embedding_model_id: str) -> LocalInferenceClient:
         """An in-process client; the model is downloaded from MLflow on first use (and
         quantised to dynamic int8 when `settings.INFERENCE_QUANTIZE_INT8` is set), and
-        embeds queries in `settings.INFERENCE_QUERY_RUNTIME` (int8 models: torch)."""
+        embeds in `settings.INFERENCE_LOCAL_RUNTIME` (int8 models: torch)."""
         from embedding_studio.core.config import settings
 
         model = loaded_models.get_or_load(
             embedding_model_id, lambda: self._download_model(embedding_model_id)
         )
-        runtime = "torch" if settings.INFERENCE_QUANTIZE_INT8 else settings.INFERENCE_QUERY_RUNTIME
-        return LocalInferenceClient(model, preprocessor=self.preprocessor, query_runtime=runtime)
+        runtime = "torch" if settings.INFERENCE_QUANTIZE_INT8 else settings.INFERENCE_LOCAL_RUNTIME
+        return LocalInferenceClient(model, preprocessor=self.preprocessor, runtime=runtime)
 
     def _download_model(self, embedding_model_id: str) -> Any:
         from embedding_studio.context.app_context import context
