@@ -49,8 +49,8 @@ $(DEV_STAMP): | $(BIN)/python
 
 # The benchmark suite (benchmarks/harness): starts its own embedded platform and writes
 # benchmarks/results/<date>/ (report.md, figures.json, PNG plots). `make bench` is the full
-# run (about 100 minutes on 2 cores: the speed sections 54, most of it embedding 100,000
-# objects and re-embedding them in the reindex, the quality section 39;
+# run (54 minutes on 2 cores: the speed sections 25, most of it embedding 100,000 objects
+# and re-embedding them in the reindex, the quality section 24, most of it fine-tuning;
 # ARGS="--sections ..." runs a part); `make bench-quick`, or
 # `make bench ARGS=--quick`, the quick one (under 10 min). ARGS passes options, e.g. ARGS="--quick --dataset PATH --sections quality".
 bench: install-dev

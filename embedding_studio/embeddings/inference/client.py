@@ -3,8 +3,8 @@
 `EmbeddingClient.forward_query` embeds one query (text, or a dict the plugin's
 preprocessor turns into text); `forward_items` embeds many already preprocessed and
 split item texts, in batches of `settings.INFERENCE_BATCH_SIZE`. Both return float32
-numpy arrays. Implementations: `LocalInferenceClient` (torch, in-process) and the
-Triton gRPC clients.
+numpy arrays. Implementations: `LocalInferenceClient` (in process: ONNX Runtime or torch)
+and the Triton gRPC clients.
 """
 
 from __future__ import annotations
