@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -74,27 +74,30 @@ class LocalInferenceClient(EmbeddingClient):
     @property
     def runtime(self) -> LocalRuntime:
         """What embeds: "onnx" or "torch" (exports the model on the first call)."""
-        return "torch" if self._onnx() is None else "onnx"
+        with self._lock:
+            return "torch" if self._onnx() is None else "onnx"
 
     @property
     def dimensions(self) -> int | None:
         return self.model.dimensions
 
-    def _run(self, forward: Any, texts: list[str]) -> np.ndarray:
-        with self._lock, torch.inference_mode():
-            vectors = forward(texts)
-        return vectors.detach().to("cpu", torch.float32).numpy()
-
     def _embed_queries(self, texts: list[str]) -> np.ndarray:
-        onnx = self._onnx()
-        if onnx is not None:
-            with self._lock:  # the tokenizer is not thread-safe
-                return onnx.embed_queries(texts)
-        return self._run(self.model.forward_query, texts)
+        return self._embed(texts, OnnxTextModel.embed_queries, self.model.forward_query)
 
     def _embed_items(self, texts: list[str]) -> np.ndarray:
-        onnx = self._onnx()
-        if onnx is not None:
-            with self._lock:
-                return onnx.embed_items(texts)
-        return self._run(self.model.forward_items, texts)
+        return self._embed(texts, OnnxTextModel.embed_items, self.model.forward_items)
+
+    def _embed(
+        self,
+        texts: list[str],
+        onnx_embed: Callable[[OnnxTextModel, list[str]], np.ndarray],
+        forward: Callable[[list[str]], torch.Tensor],
+    ) -> np.ndarray:
+        # The model's lock: its tokenizer is not thread-safe, and its first call exports it.
+        with self._lock:
+            onnx = self._onnx()
+            if onnx is not None:
+                return onnx_embed(onnx, texts)
+            with torch.inference_mode():
+                vectors = forward(texts)
+        return vectors.detach().to("cpu", torch.float32).numpy()

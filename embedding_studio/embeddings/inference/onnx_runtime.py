@@ -37,6 +37,7 @@ from embedding_studio.embeddings.inference.triton.export import (
     EQUIVALENCE_ATOL,
     TRACE_TEXTS,
     ExportError,
+    max_difference,
     tokenize,
 )
 from embedding_studio.embeddings.models.text_to_text.sentence_transformer_model import (
@@ -68,6 +69,10 @@ class OnnxTower:
         inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
         (output,) = self.session.run([OUTPUT_NAME], inputs)
         return np.asarray(output, dtype=np.float32)
+
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """`run` on torch tensors, so `max_difference` compares it with the eager tower."""
+        return torch.from_numpy(self.run(input_ids.numpy(), attention_mask.numpy()))
 
 
 def export_tower(model: EmbeddingsModelInterface, tower: torch.nn.Module) -> OnnxTower:
@@ -129,16 +134,10 @@ def _onnx_graph(tower: torch.nn.Module, example: tuple[torch.Tensor, ...]) -> by
 def _max_difference(
     model: EmbeddingsModelInterface, tower: torch.nn.Module, exported: OnnxTower
 ) -> float:
-    difference = 0.0
-    for texts in (CHECK_TEXTS, CHECK_TEXTS[1:2]):  # padded batch, and a single text
-        input_ids, attention_mask = tokenize(model, texts)
-        with torch.no_grad():
-            expected = tower(input_ids, attention_mask).float().numpy()
-        got = exported.run(input_ids.numpy(), attention_mask.numpy())
-        if got.shape != expected.shape:
-            raise ExportError(f"exported output shape {got.shape}, eager {expected.shape}")
-        difference = max(difference, float(np.abs(expected - got).max()))
-    return difference
+    return max(
+        max_difference(tower, exported, tokenize(model, texts))
+        for texts in (CHECK_TEXTS, CHECK_TEXTS[1:2])  # a padded batch, and a single text
+    )
 
 
 class OnnxTextModel:
@@ -177,16 +176,26 @@ _exported_guard = threading.Lock()
 def onnx_text_model(model: EmbeddingsModelInterface) -> OnnxTextModel | None:
     """The model's tower in ONNX Runtime (exported on the first call for this object), or
     None when it runs with torch: not a `SentenceTransformerTextModel`, or its export
-    failed or differs (logged once)."""
+    failed or differs (logged).
+
+    The export runs outside the registry's lock, so the other models' calls do not wait
+    for it; `LocalInferenceClient` calls this under its model's lock, so one model is
+    exported once."""
     with _exported_guard:
         if model in _exported:
             return _exported[model]
-        runner: OnnxTextModel | None = None
-        if isinstance(model, SentenceTransformerTextModel):
-            try:
-                runner = OnnxTextModel(model)
-                logger.info("%s embeds in ONNX Runtime", type(model).__name__)
-            except (ExportError, ImportError) as exc:
-                logger.warning("%s embeds with torch: %s", type(model).__name__, exc)
-        _exported[model] = runner
-        return runner
+    runner = _export(model)
+    with _exported_guard:
+        return _exported.setdefault(model, runner)
+
+
+def _export(model: EmbeddingsModelInterface) -> OnnxTextModel | None:
+    if not isinstance(model, SentenceTransformerTextModel):
+        return None
+    try:
+        runner = OnnxTextModel(model)
+    except (ExportError, ImportError) as exc:
+        logger.warning("%s embeds with torch: %s", type(model).__name__, exc)
+        return None
+    logger.info("%s embeds in ONNX Runtime", type(model).__name__)
+    return runner

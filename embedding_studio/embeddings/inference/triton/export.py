@@ -25,6 +25,7 @@ import logging
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,9 @@ def trace_tower(
 
 
 def max_difference(
-    eager: torch.nn.Module, exported: torch.nn.Module, inputs: tuple[torch.Tensor, ...]
+    eager: torch.nn.Module,
+    exported: Callable[..., torch.Tensor],
+    inputs: tuple[torch.Tensor, ...],
 ) -> float:
     """Largest absolute difference between the two modules' outputs on `inputs`."""
     with torch.no_grad():
